@@ -1,0 +1,20 @@
+// Differentiable indexing and joining. Same names and meanings as tensor/indexing.hpp.
+#pragma once
+
+#include <vector>
+
+#include "autograd/var.hpp"
+
+namespace qkv {
+
+Var index_select(const Var& a, std::int64_t dim, const Tensor& index);
+// Rows of `weight` (V, C) picked by integer `ids` of any shape: (...) -> (..., C). The
+// gradient of a row is the sum of the gradients of every position that looked it up.
+Var embedding(const Var& weight, const Tensor& ids);
+Var gather(const Var& a, std::int64_t dim, const Tensor& index);
+Var concat(const std::vector<Var>& parts, std::int64_t dim);
+Var stack(const std::vector<Var>& parts, std::int64_t dim);
+std::vector<Var> split(const Var& a, std::int64_t size, std::int64_t dim);
+std::vector<Var> chunk(const Var& a, std::int64_t chunks, std::int64_t dim);
+
+}  // namespace qkv

@@ -1,0 +1,104 @@
+#include "nn/module.hpp"
+
+#include <sstream>
+
+namespace qkv::nn {
+
+std::string join_name(const std::string& prefix, const std::string& name) {
+    return prefix.empty() ? name : prefix + "." + name;
+}
+
+namespace {
+
+// Walks a module tree, calling back with full dotted names.
+class Walker : public Visitor {
+public:
+    std::function<void(const std::string&, Var&)> on_param = [](const std::string&, Var&) {};
+    std::function<void(const std::string&, Tensor&)> on_buffer = [](const std::string&, Tensor&) {};
+    std::function<void(const std::string&, Module&)> on_module = [](const std::string&, Module&) {};
+
+    void walk(const std::string& name, Module& m) {
+        on_module(name, m);
+        const std::string saved = prefix_;
+        prefix_ = name;
+        m.visit(*this);
+        prefix_ = saved;
+    }
+    void param(const std::string& name, Var& p) override { on_param(join_name(prefix_, name), p); }
+    void buffer(const std::string& name, Tensor& b) override { on_buffer(join_name(prefix_, name), b); }
+    void module(const std::string& name, Module& m) override { walk(join_name(prefix_, name), m); }
+
+private:
+    std::string prefix_;
+};
+
+// 1234567 -> "1,234,567"
+std::string with_commas(std::int64_t n) {
+    const std::string digits = std::to_string(n);
+    std::string out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+}  // namespace
+
+NamedParameters Module::named_parameters() {
+    NamedParameters out;
+    Walker w;
+    w.on_param = [&](const std::string& name, Var& p) {
+        if (p.defined()) out.emplace_back(name, p);
+    };
+    w.walk("", *this);
+    return out;
+}
+
+std::vector<Var> Module::parameters() {
+    std::vector<Var> out;
+    for (auto& [name, p] : named_parameters()) out.push_back(p);
+    return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_buffers() {
+    std::vector<std::pair<std::string, Tensor>> out;
+    Walker w;
+    w.on_buffer = [&](const std::string& name, Tensor& b) {
+        if (b.defined()) out.emplace_back(name, b);
+    };
+    w.walk("", *this);
+    return out;
+}
+
+std::int64_t Module::num_parameters() {
+    std::int64_t n = 0;
+    for (auto& [name, p] : named_parameters()) n += p.numel();
+    return n;
+}
+
+void Module::train(bool on) {
+    for_each_module([on](const std::string&, Module& m) { m.training_ = on; });
+}
+
+void Module::zero_grad() {
+    for (auto& [name, p] : named_parameters()) p.zero_grad();
+}
+
+void Module::for_each_module(const std::function<void(const std::string&, Module&)>& f) {
+    Walker w;
+    w.on_module = f;
+    w.walk("", *this);
+}
+
+std::string Module::summary() {
+    std::ostringstream out;
+    for_each_module([&](const std::string& name, Module& m) {
+        const auto depth = name.empty() ? 0 : 1 + std::count(name.begin(), name.end(), '.');
+        out << std::string(static_cast<std::size_t>(depth) * 2, ' ') << (name.empty() ? "(model)" : name) << "  "
+            << m.type_name() << "(" << m.describe() << ")  " << with_commas(m.num_parameters()) << " params\n";
+    });
+    return out.str();
+}
+
+}  // namespace qkv::nn

@@ -1,0 +1,141 @@
+// The loops behind every elementwise op, public so that other layers (autograd's backward
+// rules, nn's fused kernels) can apply their own scalar formulas to tensors:
+//
+//   map_unary<Accepts::Floating>("gelu_grad", x, [](auto v) { return ...; })
+//   map_binary<Accepts::Floating>("mul", a, b, [](auto x, auto y) { return x * y; })
+//
+// They handle dtype dispatch, broadcasting and any strided layout; the lambda sees scalars of
+// the element type (float or double for Floating) and is instantiated only for the accepted
+// dtypes.
+#pragma once
+
+#include <array>
+#include <type_traits>
+
+#include "tensor/core.hpp"
+
+namespace qkv {
+
+// Pointer to the start of t's storage (element 0 of the storage, not of the view: add offsets).
+template <class T> T* raw(const Tensor& t) { return reinterpret_cast<T*>(t.storage()->bytes()); }
+
+enum class Accepts { Numeric, Floating, Any };  // which dtypes an op takes
+
+// Dispatches on the dtypes an op accepts, so the op's formula is only compiled for those.
+template <Accepts A, class F>
+decltype(auto) dispatch_accepted(DType t, const char* op, F&& f) {
+    if constexpr (A == Accepts::Floating) return dispatch_float(t, op, f);
+    else if constexpr (A == Accepts::Numeric) return dispatch<true, false>(t, op, f);
+    else return dispatch(t, op, f);
+}
+
+inline void check_accepts(DType t, Accepts accepts, const char* op) {
+    if (accepts == Accepts::Floating && !is_floating(t))
+        fail(op, "expected a floating-point tensor (float32 or float64), got ", dtype_name(t));
+    if (accepts == Accepts::Numeric && t == DType::Bool) fail(op, "not defined for bool tensors");
+}
+
+// Applies f to each row of N lock-stepped operands; a plain pointer loop when every step is 1,
+// so the compiler can vectorise the common contiguous case.
+template <std::size_t N, class F>
+void apply_rows(const Shape& shape, const std::array<const Tensor*, N>& ops, F f) {
+    std::array<const std::int64_t*, N> strides;
+    std::array<std::int64_t, N> base;
+    for (std::size_t j = 0; j < N; ++j) strides[j] = ops[j]->strides().data(), base[j] = ops[j]->offset();
+    for_each_row<N>(shape, strides, base, [&](const std::int64_t* off, std::int64_t n, const std::int64_t* step) {
+        bool unit = true;
+        for (std::size_t j = 0; j < N; ++j) unit = unit && (step[j] == 1);
+        f(off, n, step, unit);
+    });
+}
+
+
+// out[i] = f(a[i]); out has a's shape, and dtype `out_dtype` (a's own by default).
+template <Accepts accepts, class F>
+Tensor map_unary(const char* op, const Tensor& a, F f) {
+    a.check_defined(op);
+    check_accepts(a.dtype(), accepts, op);
+    Tensor out(a.shape(), a.dtype());
+    dispatch_accepted<accepts>(a.dtype(), op, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        T* o = raw<T>(out);
+        const T* x = raw<T>(a);
+        for_each_row<2>(a.shape(), {out.strides().data(), a.strides().data()}, {out.offset(), a.offset()},
+                        [&](const std::int64_t* off, std::int64_t n, const std::int64_t* step) {
+                            T* po = o + off[0];
+                            const T* px = x + off[1];
+                            if (step[1] == 1)
+                                for (std::int64_t k = 0; k < n; ++k) po[k] = f(px[k]);
+                            else
+                                for (std::int64_t k = 0; k < n; ++k) po[k] = f(px[k * step[1]]);
+                        });
+    });
+    return out;
+}
+
+// out[i] = f(a[i], b[i]) with a and b broadcast together. The output dtype is the inputs'
+// dtype, or bool when `to_bool` (comparisons).
+template <Accepts accepts, class F>
+Tensor map_binary(const char* op, const Tensor& a, const Tensor& b, F f, bool to_bool = false) {
+    a.check_defined(op);
+    b.check_defined(op);
+    if (a.dtype() != b.dtype())
+        fail(op, "dtypes ", dtype_name(a.dtype()), " and ", dtype_name(b.dtype()), " differ (", describe(a), " and ",
+             describe(b), "); convert one with .to()");
+    check_accepts(a.dtype(), accepts, op);
+    const Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
+    const Tensor ea = a.expand(shape), eb = b.expand(shape);
+    Tensor out(shape, to_bool ? DType::Bool : a.dtype());
+    dispatch_accepted<accepts>(a.dtype(), op, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        using O = std::conditional_t<std::is_same_v<decltype(f(T{}, T{})), bool>, std::uint8_t, T>;
+        O* o = raw<O>(out);
+        const T* x = raw<T>(ea);
+        const T* y = raw<T>(eb);
+        apply_rows<3>(shape, {&out, &ea, &eb},
+                      [&](const std::int64_t* off, std::int64_t n, const std::int64_t* step, bool unit) {
+                          O* po = o + off[0];
+                          const T* px = x + off[1];
+                          const T* py = y + off[2];
+                          if (unit)
+                              for (std::int64_t k = 0; k < n; ++k) po[k] = static_cast<O>(f(px[k], py[k]));
+                          else
+                              for (std::int64_t k = 0; k < n; ++k)
+                                  po[k * step[0]] = static_cast<O>(f(px[k * step[1]], py[k * step[2]]));
+                      });
+    });
+    return out;
+}
+
+// a[i] = f(a[i], b[i]) in place, b broadcast to a's shape (a itself does not broadcast).
+template <Accepts accepts, class F>
+void update_binary(const char* op, const Tensor& a, const Tensor& b_in, F f) {
+    a.check_defined(op);
+    b_in.check_defined(op);
+    if (a.dtype() != b_in.dtype())
+        fail(op, "dtypes ", dtype_name(a.dtype()), " and ", dtype_name(b_in.dtype()), " differ");
+    check_accepts(a.dtype(), accepts, op);
+    if (broadcast_shapes(a.shape(), b_in.shape(), op) != a.shape())
+        fail(op, "cannot update a tensor of shape ", shape_str(a.shape()), " in place with shape ",
+             shape_str(b_in.shape()), ": the result would have another shape");
+    // Reading b while writing a is only safe when they do not share memory.
+    Tensor b = b_in.shares_storage_with(a) ? b_in.clone() : b_in;
+    const Tensor eb = b.expand(a.shape());
+    dispatch_accepted<accepts>(a.dtype(), op, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        T* x = raw<T>(a);
+        const T* y = raw<T>(eb);
+        apply_rows<2>(a.shape(), {&a, &eb},
+                      [&](const std::int64_t* off, std::int64_t n, const std::int64_t* step, bool unit) {
+                          T* px = x + off[0];
+                          const T* py = y + off[1];
+                          if (unit)
+                              for (std::int64_t k = 0; k < n; ++k) px[k] = static_cast<T>(f(px[k], py[k]));
+                          else
+                              for (std::int64_t k = 0; k < n; ++k)
+                                  px[k * step[0]] = static_cast<T>(f(px[k * step[0]], py[k * step[1]]));
+                      });
+    });
+}
+
+}  // namespace qkv

@@ -1,0 +1,66 @@
+// qkv's own seeded random numbers. The outputs of std::uniform_real_distribution and
+// std::normal_distribution differ between standard libraries, so qkv draws its own: a
+// xoshiro256** generator (seeded through splitmix64) and fixed formulas on top of it. The same
+// seed gives the same numbers on every platform and for any thread count: random tensors are
+// always filled in row-major order by one thread. (Normals pass through std::log, std::sin and
+// std::cos, whose last bit may differ between C libraries.)
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/core.hpp"
+
+namespace qkv {
+
+class Generator {
+public:
+    explicit Generator(std::uint64_t seed = 0) { manual_seed(seed); }
+    void manual_seed(std::uint64_t seed);
+
+    std::uint64_t next_u64();
+    // Uniform in [0, 1) with 53 random bits.
+    double uniform();
+    // Uniform integer in [0, n), without modulo bias (rejection sampling). n >= 1, else throws.
+    std::uint64_t below(std::uint64_t n);
+    // Standard normal by the Box-Muller transform (the second value of each pair is kept for
+    // the next call; manual_seed discards it).
+    double normal();
+
+    // The whole state, including a kept normal, for saving a run and resuming it
+    // bit-identically. set_state rejects the all-zero state (xoshiro would output only zeros).
+    struct State {
+        std::uint64_t s[4];
+        bool has_spare;
+        double spare;
+    };
+    State state() const;
+    void set_state(const State& state);
+
+private:
+    std::uint64_t s_[4]{};
+    bool has_spare_ = false;
+    double spare_ = 0.0;
+};
+
+// The process-wide generator used when none is passed: seeded with 0 at start-up, reseeded by
+// manual_seed(n). Not synchronised: use it from one thread at a time.
+Generator& default_generator();
+void manual_seed(std::uint64_t seed);
+
+// Uniform in [lo, hi) (half-open also after rounding to float32); float32/float64 only.
+Tensor rand(const Shape& shape, double lo = 0.0, double hi = 1.0, DType dtype = DType::Float32,
+            Generator& gen = default_generator());
+// Normal with the given mean and standard deviation (std >= 0); float32/float64 only.
+Tensor randn(const Shape& shape, double mean = 0.0, double std = 1.0, DType dtype = DType::Float32,
+             Generator& gen = default_generator());
+// Uniform integers in [lo, hi), int64; throws unless lo < hi.
+Tensor randint(std::int64_t lo, std::int64_t hi, const Shape& shape, Generator& gen = default_generator());
+// A random permutation of 0..n-1 (Fisher-Yates), int64.
+Tensor randperm(std::int64_t n, Generator& gen = default_generator());
+// Fills `t` in place (through any view, row-major order).
+void uniform_(const Tensor& t, double lo, double hi, Generator& gen = default_generator());
+void normal_(const Tensor& t, double mean, double std, Generator& gen = default_generator());
+// A bool tensor, true with probability p in [0, 1] (dropout masks).
+Tensor bernoulli(const Shape& shape, double p, Generator& gen = default_generator());
+
+}  // namespace qkv
