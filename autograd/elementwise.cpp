@@ -59,18 +59,27 @@ Var pow(const Var& a, double p) {
     });
 }
 
-// The gradient goes to whichever input was chosen (to a on ties, matching tensor::maximum).
+// The gradient goes to whichever input was chosen; at a tie it is split in half between the
+// two, as PyTorch does (each side's share: 1 where it won, 1/2 at a tie, 0 where it lost).
+namespace {
+Grads selection_grads(const Tensor& g, const Tensor& x, const Tensor& y, bool larger_wins) {
+    auto share = [larger_wins](auto mine, auto other) {
+        using T = decltype(mine);
+        if (mine == other) return T(0.5);
+        return T((mine > other) == larger_wins);
+    };
+    return {mul(g, map_binary<Accepts::Floating>("maximum_backward", x, y, share)),
+            mul(g, map_binary<Accepts::Floating>("maximum_backward", y, x, share))};
+}
+}  // namespace
+
 Var maximum(const Var& a, const Var& b) {
-    return record("maximum", maximum(a.data(), b.data()), {a, b}, [x = a.data(), y = b.data()](const Tensor& g) -> Grads {
-        const Tensor a_chosen = logical_not(lt(x, y));
-        return {masked_fill(g, logical_not(a_chosen), 0.0), masked_fill(g, a_chosen, 0.0)};
-    });
+    return record("maximum", maximum(a.data(), b.data()), {a, b},
+                  [x = a.data(), y = b.data()](const Tensor& g) -> Grads { return selection_grads(g, x, y, true); });
 }
 Var minimum(const Var& a, const Var& b) {
-    return record("minimum", minimum(a.data(), b.data()), {a, b}, [x = a.data(), y = b.data()](const Tensor& g) -> Grads {
-        const Tensor a_chosen = logical_not(gt(x, y));
-        return {masked_fill(g, logical_not(a_chosen), 0.0), masked_fill(g, a_chosen, 0.0)};
-    });
+    return record("minimum", minimum(a.data(), b.data()), {a, b},
+                  [x = a.data(), y = b.data()](const Tensor& g) -> Grads { return selection_grads(g, x, y, false); });
 }
 
 Var operator+(const Var& a, const Var& b) { return add(a, b); }

@@ -85,6 +85,18 @@ void Module::zero_grad() {
     for (auto& [name, p] : named_parameters()) p.zero_grad();
 }
 
+void Module::to(DType dtype) {
+    if (!is_floating(dtype)) fail("Module::to", "parameters must be floating-point, got ", dtype_name(dtype));
+    Walker w;
+    w.on_param = [dtype](const std::string&, Var& p) {
+        if (p.defined() && p.dtype() != dtype) p = Var(p.data().to(dtype), p.requires_grad());
+    };
+    w.on_buffer = [dtype](const std::string&, Tensor& b) {
+        if (b.defined() && is_floating(b.dtype())) b = b.to(dtype);
+    };
+    w.walk("", *this);
+}
+
 void Module::for_each_module(const std::function<void(const std::string&, Module&)>& f) {
     Walker w;
     w.on_module = f;

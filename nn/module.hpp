@@ -70,6 +70,11 @@ public:
     // Clears the gradients of every parameter.
     void zero_grad();
 
+    // Converts every parameter and floating buffer to `dtype` (float64 for gradient checks).
+    // Parameters become new leaves: take parameters() again afterwards (an optimizer built
+    // before the conversion still points to the old ones).
+    void to(DType dtype);
+
     // One line per module, indented by depth, with its parameter count, e.g.
     //   encoder.layers.0.self_attn.q_proj  Linear(in=64, out=64)  4,160 params
     std::string summary();
@@ -87,6 +92,16 @@ protected:
 private:
     bool training_ = true;
 };
+
+// A module with one input and one output, as Sequential chains them.
+class UnaryModule : public Module {
+public:
+    virtual Var forward(const Var& x) = 0;
+    Var operator()(const Var& x) { return forward(x); }
+};
+
+// A new trainable parameter holding `init` (a leaf that requires grad).
+inline Var parameter(Tensor init) { return Var(std::move(init), true); }
 
 // "weight" under "encoder.layers.0" -> "encoder.layers.0.weight".
 std::string join_name(const std::string& prefix, const std::string& name);

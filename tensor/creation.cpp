@@ -29,13 +29,17 @@ Tensor scalar(double value, DType dtype) {
 Tensor arange(double start, double end, double step, DType dtype) {
     if (step == 0 || !std::isfinite(step) || !std::isfinite(start) || !std::isfinite(end))
         fail("arange", "start ", start, ", end ", end, ", step ", step, ": need finite values and a non-zero step");
-    const auto n = static_cast<std::int64_t>(std::max(0.0, std::ceil((end - start) / step)));
+    const double count = std::max(0.0, std::ceil((end - start) / step));
+    // Casting a double at or beyond 2^63 (or inf, when end - start overflows) to int64 is undefined.
+    if (!(count < 9223372036854775808.0))
+        fail("arange", "start ", start, ", end ", end, ", step ", step, ": too many elements (", count, ")");
+    const auto n = static_cast<std::int64_t>(count);
     Tensor out({n}, dtype);
     dispatch<true, false>(dtype, "arange", [&](auto tag) {
         using T = typename decltype(tag)::type;
         T* p = out.data<T>();
         // start + i * step, not a running sum, so no rounding error accumulates.
-        for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * step);
+        for (std::int64_t i = 0; i < n; ++i) p[i] = convert_element<T>(start + static_cast<double>(i) * step, "arange");
     });
     return out;
 }

@@ -16,15 +16,16 @@
 //           for ir in steps of MR:
 //             C[ic+ir:+MR, jc+jr:+NR] += Ap panel ir @ Bp panel jr      (the micro-kernel)
 //
-//                pc                          jc                            jc
-//          +-----+----+-------+      +-------+------+----+        +-------+------+----+
-//          |     |    |       |      |       |      |    |        |       |      |    |
-//       ic +-----+----+       |   pc +-------+------+    |     ic +-------+------+    |
-//          |     | Ap |       |      |       |  Bp  |    |        |       |  C   |    |
-//          +-----+----+       |      +-------+------+    |        +-------+------+    |
-//          |      KC          |      |         NC        |        |                   |
-//          +------------------+      +-------------------+        +-------------------+
-//               A (M x K)                 B (K x N)                    C (M x N)
+//                 pc                            jc                            jc
+//                 v  KC                         v    NC                       v    NC
+//         +-------+----+-------+        +-------+--------+---+        +-------+--------+---+
+//         |       .    .       |        |       .        .   |        |       .        .   |
+//     ic >| . . . +----+       |    pc >| . . . +--------+   |    ic >| . . . +--------+   |
+//      MC |       | Ap |       |     KC |       |   Bp   |   |     MC |       |   C    |   |
+//         |       +----+       |        |       +--------+   |        |       +--------+   |
+//         |                    |        |                    |        |                    |
+//         +--------------------+        +--------------------+        +--------------------+
+//               A (M x K)                     B (K x N)                      C (M x N)
 //
 //   Ap = MR-row panels:    [a(0,0) a(1,0) .. a(MR-1,0)] [a(0,1) .. a(MR-1,1)] ...   (k by k)
 //   Bp = NR-column panels: [b(0,0) b(0,1) .. b(0,NR-1)] [b(1,0) .. b(1,NR-1)] ...   (k by k)
@@ -38,13 +39,11 @@
 // Each element C[i][j] belongs to one MR x NR tile, computed by the same micro-kernel code
 // (edge tiles too), once per K block; after the first block the micro-kernel starts from C's
 // current value instead of adding a separately summed block. So every element is the one chain
-//     c = 0;  for k = 0, 1, ..., K-1:  c = c + A[i][k] * B[k][j]      (one rounding per step
-//                                                                      when the compiler fuses
-//                                                                      it into an FMA)
-// in increasing k. The block sizes, which thread runs which row block, and how matmul shares
-// batches out cannot reorder it, so the results are bit-identical for any thread count. K is
-// never split across threads: partial sums would have to be added in an order that depends on
-// the split.
+//     c = 0;  for k = 0, 1, ..., K-1:  c = c + A[i][k] * B[k][j]
+// in increasing k (one rounding per step where the compiler fuses it into an FMA). The block
+// sizes, which thread runs which row block, and how matmul shares batches out cannot reorder it,
+// so the results are bit-identical for any thread count. K is never split across threads:
+// partial sums would have to be added in an order that depends on the split.
 //
 // ---- threads --------------------------------------------------------------------------------
 // The row blocks (the ic loop) are shared out by parallel_for: each thread packs its own Ap and
@@ -248,7 +247,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     if (a.dim() == 0 || b.dim() == 0)
         fail("matmul", "shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
              ": expected tensors with at least 1 dim, got a 0-d one");
-    if (a.dtype() != b.dtype()) fail("matmul", describe(a), " and ", describe(b), ": dtypes differ; convert one with .to()");
+    if (a.dtype() != b.dtype())
+        fail("matmul", describe(a), " and ", describe(b), ": dtypes differ; convert one with .to()");
     if (!is_floating(a.dtype()))
         fail("matmul", describe(a), " and ", describe(b), ": expected float32 or float64 tensors");
 

@@ -17,9 +17,10 @@ namespace qkv {
 
 Tensor matmul(const Tensor& a, const Tensor& b);
 
-// C (M x N) = A (M x K) @ B (K x N) on raw strided matrices (strides in elements; any layout),
-// writing C row-major with row stride ldc. The building block of matmul(); exposed for the
-// benchmark and tests.
+// C (M x N) = A (M x K) @ B (K x N) on raw strided matrices (strides in elements; any layout,
+// stride 0 included), writing C row-major with row stride ldc (C must not overlap A or B; K = 0
+// writes zeros). Runs on the thread pool when the product is large enough. The building block of
+// matmul(); exposed for the benchmark and tests. matmul.cpp explains how it works.
 template <class T>
 void gemm(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t a_row, std::int64_t a_col,
           const T* B, std::int64_t b_row, std::int64_t b_col, T* C, std::int64_t ldc);

@@ -23,7 +23,7 @@ int num_threads();
 // n from 1 to max_num_threads, else throws. Lowering the count leaves the extra workers asleep.
 void set_num_threads(int n);
 
-// Calls body(begin, end) on disjoint chunks covering [0, n). Runs inline on the calling thread
+// Calls body(begin, end) on disjoint chunks covering [0, n) (nothing when n <= 0). Runs inline on the calling thread
 // when n < 2 * min_per_thread or only one thread is set, so small problems pay no hand-off.
 // Called from inside a chunk (on a worker or on the caller), it runs inline: no nested
 // parallelism. If chunks throw, all chunks still finish, then the exception of the lowest

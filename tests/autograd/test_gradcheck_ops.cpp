@@ -201,7 +201,9 @@ TEST_CASE("gradcheck: reductions over one dim or several dims or all dims with a
     const std::vector<std::pair<std::string, Dims>> dim_sets = {{"{1}", {1}}, {"{-1}", {-1}}, {"{0, 2}", {0, 2}}, {"{} (all)", {}}};
     for (bool keep : {false, true}) {
         const std::string k = keep ? " keepdim" : "";
-        for (const auto& [label, dims] : dim_sets) {
+        for (const auto& dim_set : dim_sets) {
+            const std::string& label = dim_set.first;
+            const Dims dims = dim_set.second;  // a variable of its own: lambdas capture it
             table.push_back({"sum " + label + k, [dims, keep](const Inputs& x) { return sum(x[0], dims, keep); }, x345});
             table.push_back({"mean " + label + k, [dims, keep](const Inputs& x) { return mean(x[0], dims, keep); }, x345});
             table.push_back({"logsumexp " + label + k,

@@ -86,6 +86,10 @@ TEST_CASE("arange counts from start by step up to but excluding end") {
     CHECK_THROWS_WITH_AS(arange(0, 1, 0), Contains("arange: start 0, end 1, step 0"), Error);
     CHECK_THROWS_WITH_AS(arange(0, INFINITY, 1), Contains("arange:"), Error);
     CHECK_THROWS_WITH_AS(arange(0, 3, 1, DType::Bool), Contains("arange: dtype bool is not supported"), Error);
+    // A count that does not fit int64 (or is infinite because end - start overflows) is an
+    // error, not an undefined cast.
+    CHECK_THROWS_WITH_AS(arange(0, 1e300, 1), Contains("arange: start 0, end 1e+300, step 1: too many elements"), Error);
+    CHECK_THROWS_WITH_AS(arange(-1e308, 1e308, 1), Contains("too many elements"), Error);
 }
 
 TEST_CASE("linspace spaces steps points evenly and hits both ends exactly") {

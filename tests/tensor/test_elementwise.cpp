@@ -156,8 +156,13 @@ TEST_CASE("every binary op gives the same result on strided views as on contiguo
         {"pow", [](const Tensor& a, const Tensor& b) { return pow(abs(a), b); }},
         {"maximum", [](const Tensor& a, const Tensor& b) { return maximum(a, b); }},
         {"minimum", [](const Tensor& a, const Tensor& b) { return minimum(a, b); }},
+        {"eq", [](const Tensor& a, const Tensor& b) { return eq(a, b); }},
+        {"ne", [](const Tensor& a, const Tensor& b) { return ne(a, b); }},
         {"lt", [](const Tensor& a, const Tensor& b) { return lt(a, b); }},
+        {"le", [](const Tensor& a, const Tensor& b) { return le(a, b); }},
+        {"gt", [](const Tensor& a, const Tensor& b) { return gt(a, b); }},
         {"ge", [](const Tensor& a, const Tensor& b) { return ge(a, b); }},
+        {"masked_fill", [](const Tensor& a, const Tensor& b) { return masked_fill(a, gt(b, scalar(0)), -7); }},
         {"where", [](const Tensor& a, const Tensor& b) { return where(gt(a, b), a, b); }},
     };
     const std::vector<NamedView> lhs = strided_views(0.0), rhs = strided_views(0.5);
@@ -356,6 +361,7 @@ TEST_CASE("comparisons broadcast and give bool tensors") {
     CHECK(eq(table, table.t()).to_vector<int>() == std::vector<int>{1, 0, 0, 0, 1, 0, 0, 0, 1});
     CHECK(gt(tensor({3, -3}, DType::Int64), scalar(0, DType::Int64)).to_vector<int>() == std::vector<int>{1, 0});
     CHECK(logical_not(table).to_vector<int>() == std::vector<int>{1, 0, 0, 1, 1, 0, 1, 1, 1});
+    CHECK(logical_not(table.t()).to_vector<int>() == std::vector<int>{1, 1, 1, 0, 1, 1, 0, 0, 1});
     CHECK_THROWS_WITH_AS(logical_not(x), Contains("logical_not: expected a bool tensor, got float32 (3)"), Error);
 }
 

@@ -72,7 +72,7 @@ TEST_CASE("parse_json reads integers at the int64 limits and rejects one past th
                          "parse_json: byte 1: integer -9223372036854775809 does not fit in 64 bits", qkv::Error);
 }
 
-TEST_CASE("parse_json decodes escapes, including u-escapes to UTF-8 and surrogate pairs") {
+TEST_CASE("parse_json decodes escapes and turns u-escapes and surrogate pairs into UTF-8") {
     CHECK(parse_json(R"("a\"b\\c\/d\b\f\n\r\t")").as_string() == "a\"b\\c/d\b\f\n\r\t");
     CHECK(parse_json(R"("\u0041")").as_string() == "A");
     // U+00E9 = 000 1110 1001 -> 110.00011 10.101001 = C3 A9
@@ -171,7 +171,7 @@ TEST_CASE("Json::dump indents nested values one level per depth") {
           "}");
 }
 
-TEST_CASE("Json::dump escapes quotes, backslashes and control characters") {
+TEST_CASE("Json::dump escapes quotes and backslashes and control characters") {
     CHECK(Json("a\"b\\c\nd\x01\x1f\te/").dump() == R"("a\"b\\c\nd\u0001\u001f\te/")");
     CHECK(Json("\b\f\r").dump() == R"("\b\f\r")");
     CHECK(Json("h\xC3\xA9").dump() == "\"h\xC3\xA9\"");  // UTF-8 is written as it is
@@ -192,7 +192,7 @@ TEST_CASE("Json::dump writes doubles that read back bit for bit and stay doubles
     }
 }
 
-TEST_CASE("Json::dump rejects NaN, infinity and strings that are not UTF-8") {
+TEST_CASE("Json::dump rejects NaN and infinity and strings that are not UTF-8") {
     CHECK_THROWS_WITH_AS(Json(std::numeric_limits<double>::quiet_NaN()).dump(),
                          doctest::Contains("JSON has no NaN or infinity"), qkv::Error);
     CHECK_THROWS_WITH_AS(Json::array({-std::numeric_limits<double>::infinity()}).dump(),

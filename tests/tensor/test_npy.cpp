@@ -98,7 +98,7 @@ TEST_SUITE("tensor") {
 
 // ---- writing: the bytes on disk ----------------------------------------------------------------
 
-TEST_CASE("save_npy writes the header the .npy format specifies, byte for byte") {
+TEST_CASE("save_npy writes the header the .npy format specifies byte for byte") {
     TempDir dir;
     const std::string path = dir.file("a.npy");
     const std::vector<float> values = {0.5f, -1.0f, 2.0f, 3.0f, 4.0f, 1e-3f};
@@ -174,7 +174,7 @@ TEST_CASE("save_npy then load_npy gives back float32 values bit for bit") {
     CHECK(bits_of(back.to_vector<float>()) == bits_of(values));
 }
 
-TEST_CASE("save_npy then load_npy gives back float64, int64 and bool values") {
+TEST_CASE("save_npy then load_npy gives back float64 and int64 and bool values") {
     TempDir dir;
     const std::vector<double> f64 = {1.0 / 3.0, -1e300, 5e-324, 0.1};
     save_npy(dir.file("d.npy"), from_vector(f64, {4, 1}));
@@ -246,7 +246,7 @@ TEST_CASE("load_npy reads a hand-built version 2.0 file") {
     CHECK(t.to_vector<std::int64_t>() == std::vector<std::int64_t>{7, -1, 40000000000});
 }
 
-TEST_CASE("load_npy reads version 3.0 and older files padded to 16 bytes, keys in any order") {
+TEST_CASE("load_npy reads version 3.0 files and older files padded to 16 bytes with keys in any order") {
     TempDir dir;
     write_bytes(dir.file("v3.npy"), npy_file(3, dict_for("<f4", "(2, 1)"), raw<float>({1.25f, -8.0f})));
     const Tensor v3 = load_npy(dir.file("v3.npy"));
@@ -279,7 +279,7 @@ TEST_CASE("load_npy rejects Fortran order with advice") {
     CHECK_THROWS_WITH_AS(load_npy(path), expected.c_str(), Error);
 }
 
-TEST_CASE("load_npy rejects malformed files, saying what is wrong") {
+TEST_CASE("load_npy rejects malformed files and says what is wrong") {
     TempDir dir;
     struct Case {
         const char* what;

@@ -183,7 +183,7 @@ TEST_CASE("load_safetensors makes every non-zero bool byte 1") {
     CHECK(load_safetensors(path).tensors.at("m").to_vector<std::uint8_t>() == std::vector<std::uint8_t>{0, 1, 1});
 }
 
-TEST_CASE("load_safetensors rejects an unknown dtype, naming the tensor and the dtype") {
+TEST_CASE("load_safetensors rejects an unknown dtype and names the tensor and the dtype") {
     TempDir dir;
     const std::string path = dir.file("m.safetensors");
     write_bytes(path, st_file(R"({"w":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})", std::string(4, '\0')));
@@ -192,7 +192,7 @@ TEST_CASE("load_safetensors rejects an unknown dtype, naming the tensor and the 
                          Error);
 }
 
-TEST_CASE("load_safetensors rejects malformed files, saying what is wrong") {
+TEST_CASE("load_safetensors rejects malformed files and says what is wrong") {
     TempDir dir;
     struct Case {
         const char* what;
@@ -262,7 +262,7 @@ TEST_CASE("load_safetensors names the path and the OS reason when it cannot open
                          ("load_safetensors: cannot open '" + missing + "': No such file or directory").c_str(), Error);
 }
 
-TEST_CASE("save_safetensors rejects empty, reserved and undefined entries") {
+TEST_CASE("save_safetensors rejects empty and reserved names and undefined tensors") {
     TempDir dir;
     const std::string path = dir.file("m.safetensors");
     CHECK_THROWS_WITH_AS(save_safetensors(path, {{"", from_vector<float>({1})}}),

@@ -55,7 +55,12 @@ TEST_SUITE("tensor") {
 TEST_CASE("softmax along each dim of a 3-d tensor sums to 1 and matches the formula") {
     // Inputs in [-9, 9], so exp spans a wide range.
     const Tensor x = mul(sample({2, 3, 4}), scalar(3));
-    const Tensor views[] = {x, x.permute({2, 0, 1}), mul(sample({4, 3, 8}), scalar(3)).slice(2, 1, 8, 2).transpose(0, 2)};
+    const Tensor views[] = {
+        x,
+        x.permute({2, 0, 1}),                                                  // strides (1, 12, 4)
+        mul(sample({4, 3, 8}), scalar(3)).slice(2, 1, 8, 2).transpose(0, 2),  // stepped and transposed
+        mul(sample({1, 3, 4}), scalar(3)).expand({2, 3, 4}),                  // stride 0 along dim 0
+    };
     for (const Tensor& v : views) {
         for (std::int64_t dim : {0, 1, 2, -1}) {
             INFO("shape ", shape_of(v), " strides ", shape_str(v.strides()), ", dim ", dim);

@@ -66,7 +66,8 @@ TEST_CASE("parallel_for visits every index exactly once, in contiguous chunks of
                 // Expected number of chunks: one per thread, unless a thread's share would fall
                 // under min_per_thread (0 counts as 1).
                 const std::int64_t share = std::max<std::int64_t>(min_per_thread, 1);
-                const std::int64_t expected = n == 0 ? 0 : std::max<std::int64_t>(1, std::min<std::int64_t>(threads, n / share));
+                const std::int64_t expected =
+                    n == 0 ? 0 : std::max<std::int64_t>(1, std::min<std::int64_t>(threads, n / share));
                 CHECK(static_cast<std::int64_t>(chunks.size()) == expected);
                 std::int64_t next = 0, smallest = n, largest = 0;
                 for (const auto& [begin, end] : chunks) {

@@ -5,6 +5,9 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "tensor/core.hpp"
 #include "tensor/creation.hpp"
@@ -191,6 +194,90 @@ TEST_CASE("view splits and merges dims of a permuted layout when memory allows i
     // But the first two dims of p (strides 1 and 12) are not one run.
     CHECK_THROWS_WITH_AS(p.view({8, 3}), Contains("without a copy"), Error);
     qkv::test::check_same(p.reshape({8, 3}), p.contiguous().view({8, 3}));
+}
+
+namespace {
+// A tiny deterministic generator for the randomised layout test (any fixed sequence will do).
+struct Lcg {
+    std::uint64_t state = 12345;
+    std::int64_t below(std::int64_t n) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<std::int64_t>((state >> 33) % static_cast<std::uint64_t>(n));
+    }
+    // Fisher-Yates.
+    template <class V> void shuffle(V& v) {
+        for (std::size_t i = v.size(); i > 1; --i)
+            std::swap(v[i - 1], v[static_cast<std::size_t>(below(static_cast<std::int64_t>(i)))]);
+    }
+};
+
+// A random chain of views (permute, stepped slice, unsqueeze, expand) over a random iota tensor.
+Tensor random_view(Lcg& rng) {
+    Shape shape;
+    for (std::int64_t k = 0, nd = 1 + rng.below(4); k < nd; ++k) shape.push_back(1 + rng.below(4));
+    Tensor x = iota(shape, DType::Float64);
+    for (int step = 0; step < 3; ++step) {
+        const std::int64_t kind = rng.below(4);
+        if (kind == 0) {
+            std::vector<std::int64_t> order(static_cast<std::size_t>(x.dim()));
+            for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int64_t>(i);
+            rng.shuffle(order);
+            x = x.permute(order);
+        } else if (kind == 1 && x.dim() > 0) {
+            const std::int64_t d = rng.below(x.dim()), n = x.size(d);
+            x = x.slice(d, rng.below(n), n, 1 + rng.below(2));
+        } else if (kind == 2) {
+            x = x.unsqueeze(rng.below(x.dim() + 1));
+        } else if (kind == 3 && x.dim() > 0) {
+            const std::int64_t d = rng.below(x.dim());
+            Shape target = x.shape();
+            if (target[static_cast<std::size_t>(d)] == 1) target[static_cast<std::size_t>(d)] = 1 + rng.below(3);
+            x = x.expand(target);
+        }
+    }
+    return x;
+}
+
+// A random shape with `n` elements: random divisors of what is left, in random order.
+Shape random_shape_of(std::int64_t n, Lcg& rng) {
+    Shape shape;
+    for (std::int64_t k = 0, parts = rng.below(4); k < parts; ++k) {
+        std::vector<std::int64_t> divisors;
+        for (std::int64_t d = 1; d <= n; ++d)
+            if (n % d == 0) divisors.push_back(d);
+        const std::int64_t d = divisors[static_cast<std::size_t>(rng.below(static_cast<std::int64_t>(divisors.size())))];
+        shape.push_back(d);
+        n /= d;
+    }
+    shape.push_back(n);
+    rng.shuffle(shape);
+    return shape;
+}
+}  // namespace
+
+TEST_CASE("view and reshape of random view chains read the elements in row-major order") {
+    // Whatever the layout, x.view(s) (when it succeeds) and x.reshape(s) must hold exactly the
+    // elements of x.contiguous() in order; a successful view must not copy.
+    Lcg rng;
+    int views = 0;
+    for (int trial = 0; trial < 3000; ++trial) {
+        const Tensor x = random_view(rng);
+        const Shape target = random_shape_of(x.numel(), rng);
+        INFO("trial ", trial, ": ", shape_of(x), " strides ", shape_str(x.strides()), " to ", shape_str(target));
+        const std::vector<double> expected = x.contiguous().to_vector<double>();
+        const Tensor r = x.reshape(target);
+        CHECK(shape_of(r) == shape_str(target));
+        CHECK(r.to_vector<double>() == expected);
+        try {
+            const Tensor v = x.view(target);
+            ++views;
+            CHECK(v.shares_storage_with(x));
+            CHECK(v.to_vector<double>() == expected);
+        } catch (const Error& e) {
+            CHECK(std::string(e.what()).find("without a copy") != std::string::npos);
+        }
+    }
+    CHECK(views > 1000);  // the test exercises the no-copy path, not just the error
 }
 
 TEST_CASE("reshape infers one -1 size and rejects sizes that do not fit") {

@@ -1,0 +1,59 @@
+#include "nn/embedding.hpp"
+
+#include "nn/init.hpp"
+
+namespace qkv::nn {
+
+Embedding::Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim, std::int64_t padding_idx,
+                     Generator& gen)
+    : num_(num_embeddings), dim_(embedding_dim), padding_idx_(padding_idx) {
+    if (num_ < 1 || dim_ < 1)
+        fail("Embedding", "num_embeddings and embedding_dim must be >= 1, got ", num_, " and ", dim_);
+    if (padding_idx_ < -1 || padding_idx_ >= num_)
+        fail("Embedding", "padding_idx ", padding_idx_, " is out of range for num_embeddings ", num_,
+             " (use -1 for no padding row)");
+    weight = parameter(zeros({num_, dim_}));
+    init::normal_(weight.data(), 0.0, 1.0, gen);
+    if (padding_idx_ >= 0) init::zeros_(weight.data().select(0, padding_idx_));
+}
+
+namespace {
+
+// Flat row-major position -> "(1, 3)" in a tensor of `shape`.
+std::string position_str(std::int64_t flat, const Shape& shape) {
+    Shape index(shape.size());
+    for (std::size_t k = shape.size(); k-- > 0;) {
+        index[k] = flat % shape[k];
+        flat /= shape[k];
+    }
+    return shape_str(index);
+}
+
+}  // namespace
+
+void Embedding::check_ids(const Tensor& ids) const {
+    if (ids.dtype() != DType::Int64) fail("Embedding", "ids must be int64, got ", qkv::describe(ids));
+    const std::vector<std::int64_t> values = ids.to_vector<std::int64_t>();
+    for (std::size_t i = 0; i < values.size(); ++i)
+        if (values[i] < 0 || values[i] >= num_)
+            fail("Embedding", "id ", values[i], " at position ", position_str(static_cast<std::int64_t>(i), ids.shape()),
+                 " of ids ", shape_str(ids.shape()), " is out of range for num_embeddings ", num_);
+}
+
+Var Embedding::forward(const Tensor& ids) {
+    check_ids(ids);
+    Var rows = embedding(weight, ids);  // (..., dim)
+    if (padding_idx_ < 0) return rows;
+    // The padding row keeps its value but receives no gradient: at the positions holding
+    // padding_idx, take the value from a detached copy, through which no gradient flows.
+    const Tensor is_padding = eq(ids, scalar(static_cast<double>(padding_idx_), DType::Int64)).unsqueeze(-1);  // (..., 1)
+    return where(is_padding, rows.detach(), rows);
+}
+
+std::string Embedding::describe() const {
+    std::string s = cat("num=", num_, ", dim=", dim_);
+    if (padding_idx_ >= 0) s += cat(", padding_idx=", padding_idx_);
+    return s;
+}
+
+}  // namespace qkv::nn
