@@ -8,6 +8,9 @@
 
 namespace qkv {
 
+// On failure throws "write_file_atomically: ... 'path': <OS reason>", removes the temporary file
+// and leaves the target as it was. There is no fsync (the standard library has none): a crash of
+// the program is covered, a power cut right after the rename may not be (see atomic_file.cpp).
 void write_file_atomically(const std::string& path, std::string_view bytes);
 // Reads a whole file; throws "op: cannot open 'path': reason" when it cannot.
 std::string read_file(const std::string& path, const char* op);

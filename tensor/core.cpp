@@ -88,8 +88,16 @@ void Tensor::set(std::initializer_list<std::int64_t> index, double value) {
     });
 }
 
+void check_writable(const Tensor& t, const char* op) {
+    t.check_defined(op);
+    for (std::int64_t k = 0; k < t.dim(); ++k)
+        if (t.strides()[k] == 0 && t.shape()[k] > 1)
+            fail(op, "cannot write in place to an expanded tensor (shape ", shape_str(t.shape()), ", strides ",
+                 shape_str(t.strides()), "): its elements share memory; clone() it first");
+}
+
 void copy_(const Tensor& dst, const Tensor& src) {
-    dst.check_defined("copy_");
+    check_writable(dst, "copy_");
     src.check_defined("copy_");
     if (broadcast_shapes(dst.shape(), src.shape(), "copy_") != dst.shape())
         fail("copy_", "source of shape ", shape_str(src.shape()), " does not broadcast to the destination's shape ",

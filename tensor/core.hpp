@@ -103,6 +103,10 @@ private:
 // "float32 (2, 3)": how messages describe an operand.
 std::string describe(const Tensor& t);
 
+// Throws "op: cannot write in place to an expanded tensor ..." when several of t's elements
+// share one memory location (a stride-0 dim of size > 1): an in-place write would be ambiguous.
+void check_writable(const Tensor& t, const char* op);
+
 // Copies src's elements into dst (whose elements are overwritten in place, through any view),
 // broadcasting src to dst's shape and converting the dtype. Overlapping src and dst are handled.
 void copy_(const Tensor& dst, const Tensor& src);

@@ -25,13 +25,18 @@ Tensor linspace(double start, double end, std::int64_t steps, DType dtype = DTyp
 // The n x n identity (n x m when m is given).
 Tensor eye(std::int64_t n, std::int64_t m = -1, DType dtype = DType::Float32);
 
-// From values in row-major order; `shape` defaults to 1-d. The dtype follows the C++ type:
-// float -> float32, double -> float64, int64_t -> int64, uint8_t -> bool.
+// From values in row-major order, as a 1-d tensor or with the given `shape` ({} for 0-d).
+// The dtype follows the C++ type: float -> float32, double -> float64, int64_t -> int64,
+// uint8_t -> bool.
 template <class T>
-Tensor from_vector(const std::vector<T>& values, Shape shape = {});
+Tensor from_vector(const std::vector<T>& values);
+template <class T>
+Tensor from_vector(const std::vector<T>& values, Shape shape);
 
 // Literals for examples and tests: tensor({1, 2, 3}), tensor({{1, 2}, {3, 4}}),
-// tensor({{{...}}}) up to 3 dims; float32 unless a dtype is given.
+// tensor({{{...}}}) up to 3 dims; float32 unless a dtype is given. Rows of one element are
+// ambiguous to C++ ({{1}, {2}} could be a list of numbers): write a column as
+// tensor({1, 2}).reshape({2, 1}).
 Tensor tensor(std::initializer_list<double> values, DType dtype = DType::Float32);
 Tensor tensor(std::initializer_list<std::initializer_list<double>> rows, DType dtype = DType::Float32);
 Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<double>>> blocks,
@@ -40,8 +45,12 @@ Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<
 // ---- implementation ------------------------------------------------------------------------
 
 template <class T>
+Tensor from_vector(const std::vector<T>& values) {
+    return from_vector(values, Shape{static_cast<std::int64_t>(values.size())});
+}
+
+template <class T>
 Tensor from_vector(const std::vector<T>& values, Shape shape) {
-    if (shape.empty() && values.size() != 1) shape = {static_cast<std::int64_t>(values.size())};
     check_shape(shape, "from_vector");
     if (shape_numel(shape) != static_cast<std::int64_t>(values.size()))
         fail("from_vector", values.size(), " values do not fill shape ", shape_str(shape));

@@ -128,8 +128,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 }
 
 void masked_fill_(const Tensor& a, const Tensor& mask, double value) {
-    a.check_defined("masked_fill");
-    mask.check_defined("masked_fill");
+    check_writable(a, "masked_fill_");
+    mask.check_defined("masked_fill_");
     if (mask.dtype() != DType::Bool) fail("masked_fill", "mask must be a bool tensor, got ", describe(mask));
     if (broadcast_shapes(a.shape(), mask.shape(), "masked_fill") != a.shape())
         fail("masked_fill", "mask of shape ", shape_str(mask.shape()), " does not broadcast to the tensor's shape ",

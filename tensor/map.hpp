@@ -110,7 +110,7 @@ Tensor map_binary(const char* op, const Tensor& a, const Tensor& b, F f, bool to
 // a[i] = f(a[i], b[i]) in place, b broadcast to a's shape (a itself does not broadcast).
 template <Accepts accepts, class F>
 void update_binary(const char* op, const Tensor& a, const Tensor& b_in, F f) {
-    a.check_defined(op);
+    check_writable(a, op);
     b_in.check_defined(op);
     if (a.dtype() != b_in.dtype())
         fail(op, "dtypes ", dtype_name(a.dtype()), " and ", dtype_name(b_in.dtype()), " differ");

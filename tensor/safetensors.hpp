@@ -24,7 +24,10 @@ struct SafetensorsFile {
 };
 
 SafetensorsFile load_safetensors(const std::string& path);
-// Writes atomically (temporary file renamed into place); names must be unique and non-empty.
+// Writes atomically (temporary file renamed into place); names must be non-empty and not
+// "__metadata__". The data follows the names' order, each tensor in C order right after the one
+// before; the JSON header is padded with spaces to a multiple of 8 bytes, so the data starts
+// 8-byte aligned.
 void save_safetensors(const std::string& path, const TensorMap& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 

@@ -200,17 +200,19 @@ struct SplitWord {
 
 using Pair = std::pair<std::int64_t, std::int64_t>;
 
-// The most frequent adjacent pair over all words; ties go to the smaller ids. nullopt when
-// every word is a single piece.
+// The most frequent adjacent pair over all words; ties go to the smaller ids, so the answer
+// does not depend on the hash table's order. nullopt when every word is a single piece.
 std::optional<Pair> most_frequent_pair(const std::vector<SplitWord>& words) {
-    std::map<Pair, std::int64_t> counts;  // ordered, so the first maximum is the smallest pair
+    std::unordered_map<std::uint64_t, std::int64_t> counts;  // key: first id << 32 | second id
     for (const auto& w : words)
-        for (std::size_t i = 0; i + 1 < w.pieces.size(); ++i) counts[{w.pieces[i], w.pieces[i + 1]}] += w.count;
-    std::optional<Pair> best;
+        for (std::size_t i = 0; i + 1 < w.pieces.size(); ++i)
+            counts[static_cast<std::uint64_t>(w.pieces[i]) << 32 | static_cast<std::uint64_t>(w.pieces[i + 1])] += w.count;
+    std::optional<std::uint64_t> best;
     std::int64_t best_count = 0;
-    for (const auto& [pair, count] : counts)
-        if (count > best_count) best = pair, best_count = count;
-    return best;
+    for (const auto& [key, count] : counts)
+        if (count > best_count || (count == best_count && key < *best)) best = key, best_count = count;
+    if (!best) return std::nullopt;
+    return Pair{static_cast<std::int64_t>(*best >> 32), static_cast<std::int64_t>(*best & 0xFFFFFFFFu)};
 }
 
 // Replaces each occurrence of `pair`, left to right, by `merged`.
@@ -246,6 +248,8 @@ Vocab build_wordpiece_vocab(const std::vector<std::string>& texts, std::int64_t 
         alphabet.insert(pieces.begin(), pieces.end());
         char_pieces.push_back(std::move(pieces));
     }
+    if (vocab_size > (std::int64_t{1} << 31))  // most_frequent_pair packs two ids in 64 bits
+        fail("build_wordpiece_vocab", "vocab_size ", vocab_size, " is too large (at most 2^31)");
     const auto needed = static_cast<std::int64_t>(special::bert.size() + alphabet.size());
     if (vocab_size < needed)
         fail("build_wordpiece_vocab", "vocab_size ", vocab_size, " cannot hold the ", special::bert.size(),

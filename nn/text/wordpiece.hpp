@@ -110,10 +110,14 @@ private:
 //   4. then merges, as in byte-pair encoding, until vocab_size tokens: split every word into
 //      its pieces, count each adjacent pair of pieces (weighted by the word's count), add the
 //      most frequent pair as a new token ("un" + "##aff" -> "unaff"; ties go to the pair whose
-//      pieces entered the vocabulary first), and re-split the words with it.
-// (Google's WordPiece scores a pair by count(ab) / (count(a) count(b)) instead of count(ab).)
+//      pieces entered the vocabulary first), and replace that pair by it in every word.
+// (WordPiece proper picks the merge that most raises the corpus likelihood, roughly a score of
+// count(ab) / (count(a) count(b)); the plain count is simpler and serves the lessons.)
 // Throws if vocab_size cannot hold the specials and the alphabet; may return fewer tokens
-// when every word has become a single piece.
+// when every word has become a single piece. Each merge recounts the pairs of every distinct
+// word: about a second for 2,000 merges over 2,500 distinct words.
+// Example: texts {"ab ab", "AB ac"} and vocab_size 100 give [PAD] [UNK] [CLS] [SEP] [MASK]
+// ##b ##c a ab ac ("ab" occurs 3 times, so it is merged before "ac").
 Vocab build_wordpiece_vocab(const std::vector<std::string>& texts, std::int64_t vocab_size,
                             const BasicTokenizer& basic = BasicTokenizer());
 

@@ -99,7 +99,8 @@ inline void check_close(const Tensor& t, const std::vector<double>& expected, do
 }
 
 // A float64 leaf that requires grad, from literal values.
-inline Var leaf(const std::vector<double>& values, Shape shape = {}) {
+inline Var leaf(const std::vector<double>& values) { return Var(from_vector(values), true); }
+inline Var leaf(const std::vector<double>& values, Shape shape) {
     return Var(from_vector(values, std::move(shape)), true);
 }
 

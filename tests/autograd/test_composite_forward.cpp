@@ -76,7 +76,8 @@ double total(const std::vector<double>& v) {
     return s;
 }
 
-Tensor targets(const std::vector<std::int64_t>& t, Shape shape = {}) { return from_vector(t, std::move(shape)); }
+Tensor targets(const std::vector<std::int64_t>& t) { return from_vector(t); }
+Tensor targets(const std::vector<std::int64_t>& t, Shape shape) { return from_vector(t, std::move(shape)); }
 
 }  // namespace
 

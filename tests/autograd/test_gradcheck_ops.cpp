@@ -105,7 +105,8 @@ Tensor pattern_mask(const Shape& shape) {
     return from_vector(v, shape);
 }
 
-Tensor ids(const std::vector<std::int64_t>& values, Shape shape = {}) { return from_vector(values, std::move(shape)); }
+Tensor ids(const std::vector<std::int64_t>& values) { return from_vector(values); }
+Tensor ids(const std::vector<std::int64_t>& values, Shape shape) { return from_vector(values, std::move(shape)); }
 
 // Binary ops that broadcast: (2, 3, 4) with itself, then mismatched and 0-d operands.
 const std::vector<std::vector<Shape>> kBinaryBroadcasts = {{{3, 1, 4}, {5, 4}}, {{2, 3}, {}}, {{}, {2, 3}}, {{4, 1}, {1, 3}}};

@@ -33,7 +33,8 @@ Quoted quoted_values(const std::string& message) {
     return {std::stod(message.substr(a + 9)), std::stod(message.substr(n + 12))};
 }
 
-Tensor values(const std::vector<double>& v, Shape shape = {}) { return from_vector(v, std::move(shape)); }
+Tensor values(const std::vector<double>& v) { return from_vector(v); }
+Tensor values(const std::vector<double>& v, Shape shape) { return from_vector(v, std::move(shape)); }
 
 }  // namespace
 

@@ -243,7 +243,7 @@ TEST_CASE("Embedding rejects out-of-range ids naming id, position and size") {
     const Tensor ids = from_vector<std::int64_t>({1, 2, 3, 4, 5, 12}, {2, 3});
     CHECK_THROWS_WITH_AS(emb(ids), doctest::Contains("id 12 at position (1, 2)"), Error);
     CHECK_THROWS_WITH_AS(emb(ids), doctest::Contains("num_embeddings 10"), Error);
-    CHECK_THROWS_WITH_AS(emb(from_vector<std::int64_t>({-1})), doctest::Contains("id -1 at position (0)"), Error);
+    CHECK_THROWS_WITH_AS(emb(from_vector<std::int64_t>({3, -1})), doctest::Contains("id -1 at position (1) of ids (2)"), Error);
     CHECK_THROWS_WITH_AS(emb(tensor({1.0})), doctest::Contains("ids must be int64"), Error);
     CHECK_THROWS_WITH_AS(Embedding(10, 4, 10), doctest::Contains("padding_idx 10 is out of range"), Error);
 }

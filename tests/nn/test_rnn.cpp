@@ -388,8 +388,9 @@ TEST_CASE("recurrent weights are drawn from U(-1/sqrt(H), 1/sqrt(H)) in paramete
     nn::GRU gru(3, 4, 1, true, true, gen);  // bound 1/sqrt(4) = 0.5
     // The same draws, made directly in PyTorch's parameter order.
     Generator again(10);
-    for (const auto& [name, p] : gru.named_parameters()) {
-        INFO(name);
+    for (const auto& named : gru.named_parameters()) {
+        INFO(named.first);
+        const Var& p = named.second;
         const Tensor expected = rand(p.shape(), -0.5, 0.5, DType::Float32, again);
         CHECK(equal(p.data(), expected));
         CHECK(p.requires_grad());

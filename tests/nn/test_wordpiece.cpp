@@ -146,10 +146,13 @@ TEST_CASE("BertTokenizer encode_pair truncates the longer segment first") {
     BertEncoding enc = tok.encode_pair("hello world the cat sat", "on a", 8);
     CHECK(enc.input_ids == Ids{2, 10, 11, 14, 3, 17, 18, 3});
     CHECK(enc.token_type_ids == Ids{0, 0, 0, 0, 0, 1, 1, 1});
-    // 3 + 3 tokens with room for 4: equal lengths cut b first (3, 2), then a (2, 2).
+    // 3 + 3 tokens with room for 5: at equal lengths b loses its last token.
+    enc = tok.encode_pair("hello world the", "cat sat on", 8);
+    CHECK(enc.input_ids == Ids{2, 10, 11, 14, 3, 15, 16, 3});
+    CHECK(enc.token_type_ids == Ids{0, 0, 0, 0, 0, 1, 1, 1});
+    // Room for 4: b first (3, 2), then the now longer a (2, 2).
     enc = tok.encode_pair("hello world the", "cat sat on", 7);
     CHECK(enc.input_ids == Ids{2, 10, 11, 3, 15, 16, 3});
-    CHECK(enc.token_type_ids == Ids{0, 0, 0, 0, 1, 1, 1});
     // Room for nothing: both segments empty.
     CHECK(tok.encode_pair("hello", "world", 3).input_ids == Ids{2, 3, 3});
     CHECK(tok.encode_single("hello world the", 4).input_ids == Ids{2, 10, 11, 3});

@@ -42,11 +42,12 @@ inline void check_same(const Tensor& got, const Tensor& expected) {
     }
 }
 
-// Deterministic, irregular values in about [-3, 3] (no two alike), so a test that mixes up two
-// elements, or reads one twice, sees a different number.
+// Deterministic, irregular values in [-3, 3] (no two of a small tensor alike), so a test that
+// mixes up two elements, or reads one twice, sees a different number.
 inline std::vector<double> sample_values(std::int64_t n, double phase = 0.0) {
     std::vector<double> v(static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = 3.0 * std::sin(0.7 * static_cast<double>(i) + 0.3 + phase);
+    for (std::int64_t i = 0; i < n; ++i)
+        v[static_cast<std::size_t>(i)] = 3.0 * std::sin(0.7 * static_cast<double>(i) + 0.3 + phase);
     return v;
 }
 

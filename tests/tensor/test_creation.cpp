@@ -167,12 +167,10 @@ TEST_CASE("from_vector takes its dtype from the C++ type and checks the count") 
     CHECK_THROWS_WITH_AS(from_vector<float>({1, 2}, {-2}), Contains("from_vector: negative size -2"), Error);
 }
 
-// Skipped: the header says the shape "defaults to 1-d", but from_vector cannot tell a defaulted
-// shape from an explicit {} (0-d), and gives a one-value vector shape () instead of (1). A caller
-// converting a list of token ids that happens to hold one id gets a 0-d tensor. Fixing it needs
-// an API decision (e.g. an explicit from_vector(values, shape) vs from_vector(values)).
-TEST_CASE("from_vector of one value without a shape is 1-d as documented" * doctest::skip()) {
+// A list of token ids that happens to hold one id must stay a 1-d tensor.
+TEST_CASE("from_vector of one value without a shape is 1-d, and with shape () is 0-d") {
     CHECK(shape_of(from_vector<float>({7})) == "(1)");
+    CHECK(shape_of(from_vector<float>({7}, {})) == "()");
 }
 
 }  // TEST_SUITE

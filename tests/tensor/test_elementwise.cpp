@@ -512,3 +512,19 @@ TEST_CASE("an in-place op cannot grow its target") {
 }
 
 }  // TEST_SUITE
+
+TEST_SUITE("tensor") {
+TEST_CASE("in-place writes into an expanded tensor are refused") {
+    Tensor base = zeros({1, 3});
+    Tensor wide = base.expand({4, 3});  // four rows, one row of memory
+    CHECK_THROWS_WITH_AS(add_(wide, ones({4, 3})), doctest::Contains("cannot write in place to an expanded tensor"),
+                         qkv::Error);
+    CHECK_THROWS_WITH_AS(copy_(wide, ones({4, 3})), doctest::Contains("copy_: cannot write in place"), qkv::Error);
+    CHECK_THROWS_WITH_AS(masked_fill_(wide, ones({4, 3}, DType::Bool), 1.0), doctest::Contains("masked_fill_:"),
+                         qkv::Error);
+    // A size-1 dim with stride 0 holds one element per position: writing is fine.
+    Tensor one_row = base.expand({1, 3});
+    add_(one_row, ones({1, 3}));
+    CHECK(base.to_vector<float>() == std::vector<float>{1, 1, 1});
+}
+}
