@@ -137,7 +137,7 @@ DirectionResult run_direction(const Var& x, const Weights& w, std::vector<Var> s
     const Var gi = project(x, w.weight_ih, w.bias_ih);  // (B, T, G*H)
     std::vector<Var> outputs(static_cast<std::size_t>(T));
     for (std::int64_t k = 0; k < T; ++k) {
-        const std::int64_t t = k;
+        const std::int64_t t = reverse ? T - 1 - k : k;
         const Var gh = project(state[0], w.weight_hh, w.bias_hh);  // (B, G*H)
         std::vector<Var> next = step(gi.select(1, t), gh, state);  // each (B, H)
         Var out = next[0];                                          // (B, H)

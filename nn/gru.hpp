@@ -140,6 +140,7 @@ public:
     GRUOutput operator()(const Var& x, const Var& h0 = Var(), const std::vector<std::int64_t>& lengths = {}) {
         return forward(x, h0, lengths);
     }
+    GRUOutput operator()(const Var& x, const Var& h0, const Tensor& lengths) { return forward(x, h0, lengths); }
 
     std::string type_name() const override { return "GRU"; }
 };

@@ -63,6 +63,9 @@ public:
     LSTMOutput operator()(const Var& x, const LSTMState& state0 = {}, const std::vector<std::int64_t>& lengths = {}) {
         return forward(x, state0, lengths);
     }
+    LSTMOutput operator()(const Var& x, const LSTMState& state0, const Tensor& lengths) {
+        return forward(x, state0, lengths);
+    }
 
     std::string type_name() const override { return "LSTM"; }
 };

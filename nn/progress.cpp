@@ -54,7 +54,7 @@ std::string rate_text(double steps_per_second) {
 // "10s", "2m05s", "1h02m".
 std::string duration(double seconds) {
     const long long s = std::llround(std::max(0.0, seconds));
-    auto two = [](long long v) { return (v < 10 ? "0" : "") + std::to_string(v); };
+    auto two = [](long long v) { return cat(v < 10 ? "0" : "", v); };
     if (s < 60) return std::to_string(s) + "s";
     if (s < 3600) return std::to_string(s / 60) + "m" + two(s % 60) + "s";
     return std::to_string(s / 3600) + "h" + two(s / 60 % 60) + "m";

@@ -7,7 +7,8 @@
 //           train_step(*batch);
 //
 // next() returns std::nullopt once at the end of each epoch; the call after it starts the next
-// epoch. Each epoch's order is a Fisher-Yates permutation (randperm) drawn from the sampler's
+// epoch. (An epoch with no batches, dataset_size 0 or drop_last with fewer than batch_size
+// items, returns nullopt straight away.) Each epoch's order is a Fisher-Yates permutation (randperm) drawn from the sampler's
 // own Generator, so a seed fixes every epoch's order on every platform, and consecutive epochs
 // differ.
 //
@@ -45,7 +46,9 @@ public:
         Generator::State generator;
     };
     State state() const;
-    // Throws if batch is outside [0, batches_per_epoch()] or epoch < 0.
+    // For a sampler built with the same dataset_size, batch_size and drop_last as the saved
+    // one (the seed does not matter: the state replaces it). Throws if batch is outside
+    // [0, batches_per_epoch()] or epoch < 0.
     void set_state(const State& state);
 
 private:

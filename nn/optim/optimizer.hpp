@@ -29,7 +29,8 @@ namespace qkv::nn {
 
 // The parameters an optimizer updates: model.named_parameters(), or plain Vars (model.parameters(),
 // {w, b}), which are named "0", "1", ... in order. A Var listed twice (tied weights) is kept
-// once, under its first name, so it is not updated twice.
+// once, under its first name, so it is not updated twice. The constructors are implicit on
+// purpose: SGD(model.named_parameters(), 0.1) and SGD({w, b}, 0.1) both read naturally.
 class ParamList {
 public:
     ParamList(const NamedParameters& named);
@@ -62,7 +63,7 @@ public:
     void zero_grad();
 
     double lr() const { return lr_; }
-    void set_lr(double lr);  // lr >= 0; a Scheduler calls this before each step
+    void set_lr(double lr);  // lr >= 0; a Scheduler calls this after each step, for the next
     std::int64_t step_count() const { return step_count_; }  // step() calls so far
     const NamedParameters& params() const { return params_; }
 
@@ -104,7 +105,7 @@ private:
     NamedParameters params_;
     double lr_;
     std::int64_t step_count_ = 0;
-    TensorMap buffers_;                          // "kind.name" -> tensor like the parameter
+    TensorMap buffers_;                             // "kind.name" -> tensor like the parameter
     std::map<std::string, std::int64_t> counters_;  // "kind.name" -> count
 };
 

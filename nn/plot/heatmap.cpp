@@ -131,13 +131,23 @@ double widest(const std::vector<std::string>& texts, double font) {
     return w;
 }
 
-// A value short enough for a cell: two significant digits ("0.42", "12", "1.5e+02").
-std::string short_value(double v, int digits = 2) {
+// `digits` significant digits, shortest form: short_value(0.42137, 4) == "0.4214".
+std::string short_value(double v, int digits) {
     if (std::isnan(v)) return "NaN";
     if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
     char buffer[32];
     const auto r = std::to_chars(buffer, buffer + sizeof buffer, v, std::chars_format::general, digits);
     return {buffer, r.ptr};
+}
+
+// The text written in a cell: four or five characters, so that it fits. Two decimals below 10
+// ("0.42", and "0.00" for a weight that is practically zero), fewer up to 1000, then "1.2e+03".
+std::string cell_value(double v) {
+    const double a = std::abs(v);
+    if (a < 9.995) return svg::fixed(v, 2);
+    if (a < 99.95) return svg::fixed(v, 1);
+    if (a < 999.5) return svg::fixed(v, 0);
+    return short_value(v, 2);
 }
 
 // Black text on light cells, white on dark: whichever contrasts more with the cell. Relative
@@ -166,7 +176,6 @@ void draw_cells(svg::Document& doc, const Matrix& m, const ColourScale& scale, d
                 bool show_values, const std::vector<std::string>& rows, const std::vector<std::string>& cols,
                 const std::string& tooltip_prefix) {
     const bool values_fit = show_values && cell >= 20;
-    const double value_font = cell * 0.36;
     doc.open("g", {{"shape-rendering", "crispEdges"}});  // no hairline seams between neighbours
     for (std::int64_t r = 0; r < m.rows; ++r) {
         for (std::int64_t c = 0; c < m.cols; ++c) {
@@ -177,10 +186,13 @@ void draw_cells(svg::Document& doc, const Matrix& m, const ColourScale& scale, d
                               {"fill", hex(fill)}});
             doc.text("title", {}, cat(tooltip_prefix, rows[r], " \u2192 ", cols[c], ": ", short_value(v, 4)));
             doc.close();
-            if (values_fit)
-                doc.text("text", {{"x", cx + cell / 2}, {"y", cy + cell / 2 + 0.35 * value_font},
-                                  {"font-size", value_font}, {"text-anchor", "middle"},
-                                  {"fill", text_colour_on(fill)}}, short_value(v));
+            if (values_fit) {
+                // About 0.6 em per character: shrink long values ("-12.5") to 90% of the cell.
+                const std::string text = cell_value(v);
+                const double font = std::min(0.36 * cell, 0.9 * cell / (0.6 * static_cast<double>(text.size())));
+                doc.text("text", {{"x", cx + cell / 2}, {"y", cy + cell / 2 + 0.35 * font}, {"font-size", font},
+                                  {"text-anchor", "middle"}, {"fill", text_colour_on(fill)}}, text);
+            }
         }
     }
     doc.close();
@@ -235,7 +247,7 @@ void draw_column_labels(svg::Document& doc, const std::vector<std::string>& labe
 // Tick values of the colour bar and their labels: nice steps inside [min, max].
 std::vector<std::pair<double, std::string>> colour_bar_ticks(const ColourScale& scale) {
     if (scale.min == scale.max) return {{scale.min, short_value(scale.min, 4)}};
-    const double step = svg::nice_step(scale.max - scale.min, 5);
+    const double step = svg::nice_step(scale.max - scale.min, 6);
     std::vector<std::pair<double, std::string>> ticks;
     for (double t : svg::ticks_between(scale.min, scale.max, step)) ticks.emplace_back(t, svg::fixed(t, svg::decimals_for(step)));
     return ticks;

@@ -214,10 +214,12 @@ void draw_legend(svg::Document& doc, const std::vector<Series>& series, double x
     for (std::size_t k = 0; k < series.size(); ++k) {
         const double row = y + 8 + 18 * k;
         const char* dash = dashes[(k / palette_size) % std::size(dashes)];
-        doc.leaf("line", {{"x1", x}, {"y1", row}, {"x2", x + 22}, {"y2", row}, {"stroke", palette[k % palette_size]},
+        const bool drawn = has_points(series[k], log_y);
+        if (drawn)  // no line sample for a series that has no line
+            doc.leaf("line", {{"x1", x}, {"y1", row}, {"x2", x + 22}, {"y2", row}, {"stroke", palette[k % palette_size]},
                           {"stroke-width", 2}, {"stroke-dasharray", *dash ? dash : "none"}});
         doc.text("text", {{"class", "legend"}, {"x", x + 28}, {"y", row + 0.35 * font}, {"font-size", font}},
-                 legend_name(series[k], has_points(series[k], log_y)));
+                 legend_name(series[k], drawn));
     }
 }
 

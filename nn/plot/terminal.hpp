@@ -1,12 +1,17 @@
 // A heatmap printed as text, for a quick look at an attention map without leaving the console:
 //
-//   std::cout << terminal_heatmap(weights, tokens, tokens);
+//   TerminalHeatmapOptions o;
+//   o.vmin = 0, o.vmax = 1;
+//   std::cout << terminal_heatmap(weights, tokens, tokens, o);   // weights (6, 6)
 //
-//         [CLS] 我 爱 北 京 [SEP]
-//   [CLS] ====  .  .  .  .  ===
-//   我    ..    %% +  .  .  ..
-//   ...
-//   scale " .:-=+*#%@" from 0 to 0.9
+//         [CLS] 我    爱    北    京    [SEP]
+//   [CLS] +++++ ..... ..... ..... ..... .....
+//   我          ***** :::::
+//   爱          ----- ===== .....
+//   北                ..... ===== -----
+//   京                      ===== =====
+//   [SEP] =====                         -----
+//   scale " .:-=+*#%@" from 0 to 1
 //
 // The first line holds the column labels, then one line per row, then the scale. Each cell is as
 // wide as the widest column label (2 to 6 columns, less when max_width demands it), shaded with

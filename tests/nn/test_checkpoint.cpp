@@ -107,9 +107,9 @@ TEST_CASE("checkpoint resumes a training run bit-identically") {
     CHECK(resumed.opt.lr() == original.opt.lr());
     const TensorMap a = original.opt.state_dict(), b = resumed.opt.state_dict();
     REQUIRE(a.size() == b.size());
-    for (const auto& [key, t] : a) {
-        INFO(key);
-        CHECK(equal(t, b.at(key)));
+    for (const auto& entry : a) {
+        INFO(entry.first);
+        CHECK(equal(entry.second, b.at(entry.first)));
     }
 }
 

@@ -95,6 +95,9 @@ TEST_CASE("Linear computes x W^T + b with W stored (out, in)") {
     const Var y = lin(Var(tensor({{1, -1}, {2, 0.5}})));
     CHECK(y.shape() == Shape{2, 3});
     check_close(y.data(), {-0.5, -2, 1, 3.5, 7, 15}, 1e-6);
+    const Var single = lin(Var(tensor({1, -1})));  // a 1-d input gives a 1-d output
+    CHECK(single.shape() == Shape{3});
+    check_close(single.data(), {-0.5, -2, 1}, 1e-6);
 }
 
 TEST_CASE("Linear applies to the last dim of a 3-d input") {
@@ -427,10 +430,10 @@ TEST_CASE("to Float64 converts every parameter and keeps the values") {
     Block block(gen);
     const std::vector<double> before = block.up.weight.data().to_vector<double>();
     block.to(f64);
-    for (const auto& [name, p] : block.named_parameters()) {
-        INFO(name);
-        CHECK(p.dtype() == DType::Float64);
-        CHECK(p.requires_grad());
+    for (const auto& named : block.named_parameters()) {
+        INFO(named.first);  // (clang 14 cannot capture a structured binding in INFO's lambda)
+        CHECK(named.second.dtype() == DType::Float64);
+        CHECK(named.second.requires_grad());
     }
     CHECK(block.up.weight.data().to_vector<double>() == before);
     block.eval();

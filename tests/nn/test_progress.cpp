@@ -2,10 +2,12 @@
 // file) and terminal mode (one line rewritten with "\r").
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <sstream>
 #include <string>
 
 #include "nn/progress.hpp"
+#include "tensor/error.hpp"
 
 using namespace qkv;
 using namespace qkv::nn;

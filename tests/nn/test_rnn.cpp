@@ -20,7 +20,7 @@ constexpr DType f64 = DType::Float64;
 // reads a weight twice sees a different number.
 std::vector<double> values(std::int64_t n, double phase) {
     std::vector<double> v(static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = std::sin(1.3 * static_cast<double>(i) + phase);
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::sin(1.3 * static_cast<double>(i) + phase);
     return v;
 }
 
@@ -248,22 +248,23 @@ TEST_CASE("stacked bidirectional GRU feeds both directions into the next layer")
     gru.to(f64);
     CHECK(shape_str(gru.weights(1, true).weight_ih.shape()) == "(9, 6)");
     const Var x(randn({2, T, 2}, 0, 1, f64, gen));
-    const nn::GRUOutput out = gru(x);
+    const Var h0(randn({4, 2, 3}, 0, 1, f64, gen));  // rows: l0, l0_reverse, l1, l1_reverse
+    const nn::GRUOutput out = gru(x, h0);
 
     // Layer 0's output, by hand: forward states and backward states side by side.
     std::vector<Var> fwd(T), bwd(T);
-    Var h;
+    Var h = h0.select(0, 0);
     for (std::int64_t t = 0; t < T; ++t) fwd[t] = h = cell_of(gru, 0, false)(x.select(1, t), h);
-    h = Var();
+    h = h0.select(0, 1);
     for (std::int64_t t = T - 1; t >= 0; --t) bwd[t] = h = cell_of(gru, 0, true)(x.select(1, t), h);
     std::vector<Var> layer0_out;
     for (std::int64_t t = 0; t < T; ++t) layer0_out.push_back(concat({fwd[t], bwd[t]}, 1));  // (B, 2H)
 
     // Layer 1 reads those 2H features per step.
-    h = Var();
+    h = h0.select(0, 2);
     for (std::int64_t t = 0; t < T; ++t) fwd[t] = h = cell_of(gru, 1, false)(layer0_out[t], h);
     const Var h_fwd = h;
-    h = Var();
+    h = h0.select(0, 3);
     for (std::int64_t t = T - 1; t >= 0; --t) bwd[t] = h = cell_of(gru, 1, true)(layer0_out[t], h);
     for (std::int64_t t = 0; t < T; ++t) check_close(out.output.select(1, t), concat({fwd[t], bwd[t]}, 1));
     check_close(out.h_n.select(0, 2), h_fwd);
@@ -294,7 +295,7 @@ TEST_CASE("GRU with lengths skips padding: zero outputs there, states as if run 
     }
 
     // The same lengths as an int64 tensor.
-    const nn::GRUOutput from_tensor = gru.forward(x, h0, from_vector(lengths, {B}));
+    const nn::GRUOutput from_tensor = gru(x, h0, from_vector(lengths, {B}));
     check_close(from_tensor.output, out.output, 0);
     check_close(from_tensor.h_n, out.h_n, 0);
 }
@@ -485,7 +486,8 @@ TEST_CASE("recurrent layers reject bad shapes, lengths and dtypes with clear err
     CHECK_THROWS_WITH_AS(gru.forward(Var(zeros({2, 5, 2})), Var(), tensor({5, 2})),
                          doctest::Contains("GRU: lengths should be a 1-d int64 tensor, got float32 (2)"), Error);
     CHECK_THROWS_WITH_AS(gru.weights(2), doctest::Contains("GRU: layer 2 out of range for 2 layers"), Error);
-    CHECK_THROWS_WITH_AS(nn::GRU(2, 3, 0), doctest::Contains("GRU: input_size, hidden_size and num_layers must be >= 1"),
+    CHECK_THROWS_WITH_AS(nn::GRU(2, 3, 0),
+                         doctest::Contains("GRU: input_size, hidden_size and num_layers must be >= 1, got 2, 3 and 0"),
                          Error);
 
     nn::LSTM lstm(2, 3, 1, false, false);

@@ -3,6 +3,8 @@
 // builder.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -168,6 +170,18 @@ TEST_CASE("BertTokenizer decode joins continuation pieces and skips structural t
     CHECK(tok.decode({6, 7}) == "##affable");  // nothing to attach the first piece to
     CHECK_THROWS_WITH_AS(tok.decode({2, 25}), doctest::Contains("id 25 is out of range for a vocabulary of 25 tokens"),
                          Error);
+}
+
+TEST_CASE("BertTokenizer from_file reads a vocab.txt, cased or uncased") {
+    const std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("qkv_test_wordpiece_" + std::to_string(std::random_device()()) + ".txt");
+    small_vocab().save(path.string());
+    const BertTokenizer uncased = BertTokenizer::from_file(path.string());
+    const BertTokenizer cased = BertTokenizer::from_file(path.string(), false);
+    std::filesystem::remove(path);
+    CHECK(uncased.encode("Hello World") == Ids{10, 11});
+    CHECK(cased.encode("Hello world") == Ids{1, 11});  // "Hello" is not in the vocabulary
+    CHECK_FALSE(cased.basic().strip_accents());
 }
 
 TEST_CASE("BertTokenizer needs an unknown token in its vocabulary") {
