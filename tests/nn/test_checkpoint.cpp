@@ -2,6 +2,8 @@
 // model, optimizer and generators) continues bit-identically; the file's layout; the checks.
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include <filesystem>
 #include <random>
 
@@ -16,25 +18,11 @@
 using namespace qkv;
 using namespace qkv::nn;
 namespace fs = std::filesystem;
+using qkv::testing::TempDir;
+using qkv::testing::read_bytes;
+using qkv::testing::write_bytes;
 
 namespace {
-
-// A fresh directory under the system's temp directory, removed with its contents at the end.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::random_device entropy;
-        path = fs::temp_directory_path() / ("qkv_test_checkpoint_" + std::to_string(entropy()));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 // x (N, 3) -> dropout(x W + b) (N, 2), its parameters drawn from `init`.
 struct Tiny : Module {

@@ -1,6 +1,8 @@
 // state_dict, load_state_dict and checkpoint files.
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -15,26 +17,11 @@
 using namespace qkv;
 using namespace qkv::nn;
 namespace fs = std::filesystem;
+using qkv::testing::TempDir;
+using qkv::testing::read_bytes;
+using qkv::testing::write_bytes;
 
 namespace {
-
-// A fresh directory under the system's temp directory, removed with its contents at the end.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("qkv_test_state_dict_" + std::to_string(std::random_device{}()) + "_" + std::to_string(counter++));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 // A small model with parameters in three kinds of layer and a buffer.
 struct TinyNet : Module {

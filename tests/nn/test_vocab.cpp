@@ -3,6 +3,8 @@
 // descending, then token ascending); expected bytes and code points come from the UTF-8 table.
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -17,36 +19,11 @@
 using namespace qkv;
 using namespace qkv::nn;
 namespace fs = std::filesystem;
+using qkv::testing::TempDir;
+using qkv::testing::read_bytes;
+using qkv::testing::write_bytes;
 
 namespace {
-
-// A fresh directory under the system's temp directory, removed with its contents at the end.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        std::random_device entropy;
-        path = fs::temp_directory_path() / ("qkv_test_vocab_" + std::to_string(entropy()) + "_" + std::to_string(counter++));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-    std::ofstream out(path, std::ios::binary);
-    out << bytes;
-}
-
-std::string read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 using Strings = std::vector<std::string>;
 using Ids = std::vector<std::int64_t>;

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -18,41 +20,11 @@
 
 using namespace qkv;
 namespace fs = std::filesystem;
+using qkv::testing::TempDir;
+using qkv::testing::read_bytes;
+using qkv::testing::write_bytes;
 
 namespace {
-
-// A fresh directory under the system's temp directory, removed with its contents at the end.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        std::random_device entropy;
-        path = fs::temp_directory_path() /
-               ("qkv_test_npy_" + std::to_string(entropy()) + "_" + std::to_string(counter++));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(const std::string& name) const { return (path / name).string(); }
-    std::vector<std::string> entries() const {
-        std::vector<std::string> names;
-        for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename().string());
-        return names;
-    }
-};
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 std::string little_endian(std::uint64_t value, int width) {
     std::string out;
@@ -346,7 +318,7 @@ TEST_CASE("load_npy names the path and the OS reason when it cannot read the fil
     const std::string missing = dir.file("missing.npy");
     CHECK_THROWS_WITH_AS(load_npy(missing), ("load_npy: cannot open '" + missing + "': No such file or directory").c_str(),
                          Error);
-    CHECK_THROWS_WITH_AS(load_npy(dir.path.string()), doctest::Contains("Is a directory"), Error);
+    CHECK_THROWS_WITH_AS(load_npy(dir.path().string()), doctest::Contains("Is a directory"), Error);
 }
 
 // ---- atomic writes ----------------------------------------------------------------------------

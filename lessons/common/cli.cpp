@@ -1,0 +1,90 @@
+#include "lessons/common/cli.hpp"
+
+#include <charconv>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "tensor/thread_pool.hpp"
+
+namespace qkv::lesson {
+namespace {
+
+std::string usage(const LessonInfo& info) {
+    std::ostringstream u;
+    u << "usage: " << info.name << " [flags]\n" << info.summary << "\n\n"
+      << "  --help          show this help\n"
+      << "  --seed N        random seed (default 0)\n";
+    if (info.default_steps > 0) u << "  --steps N       training steps (default " << info.default_steps << ")\n";
+    u << "  --threads N     worker threads (default: QKV_NUM_THREADS or all hardware threads)\n"
+      << "  --quick         a run of a few seconds that still exercises every part\n"
+      << "  --out DIR       where pictures and checkpoints go (default ./" << info.name << ")\n";
+    for (const auto& [name, help] : info.extra_flags) u << "  --" << name << std::string(name.size() < 14 ? 14 - name.size() : 1, ' ') << help << "\n";
+    return u.str();
+}
+
+template <class T>
+bool parse_number(const std::string& text, T& out) {
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, out);
+    return ec == std::errc() && ptr == end;
+}
+
+}  // namespace
+
+LessonArgs parse_lesson_args(int argc, const char* const* argv, const LessonInfo& info) {
+    LessonArgs args;
+    args.steps = info.default_steps;
+    args.out_dir = info.name;
+    auto error = [&](const std::string& message) {
+        std::cerr << info.name << ": " << message << "\n" << usage(info);
+        args.ok = false;
+        args.exit_code = 2;
+        return args;
+    };
+    for (int i = 1; i < argc; ++i) {
+        const std::string flag = argv[i];
+        if (flag == "--help" || flag == "-h") {
+            std::cout << usage(info);
+            args.ok = false;
+            return args;
+        }
+        if (flag == "--quick") {
+            args.quick = true;
+            continue;
+        }
+        if (flag.rfind("--", 0) != 0) return error("unexpected argument '" + flag + "'");
+        const std::string name = flag.substr(2);
+        const bool known = name == "seed" || name == "threads" || name == "out" ||
+                           (name == "steps" && info.default_steps > 0) || info.extra_flags.count(name);
+        if (!known) return error("unknown flag '" + flag + "'");
+        if (i + 1 >= argc) return error("flag '" + flag + "' needs a value");
+        const std::string value = argv[++i];
+        if (name == "seed") {
+            if (!parse_number(value, args.seed)) return error("--seed needs a non-negative whole number, got '" + value + "'");
+        } else if (name == "steps") {
+            if (!parse_number(value, args.steps) || args.steps < 1)
+                return error("--steps needs a whole number >= 1, got '" + value + "'");
+        } else if (name == "threads") {
+            if (!parse_number(value, args.threads) || args.threads < 1 || args.threads > max_num_threads)
+                return error("--threads needs a whole number from 1 to " + std::to_string(max_num_threads) + ", got '" +
+                             value + "'");
+        } else if (name == "out") {
+            if (value.empty()) return error("--out needs a folder name");
+            args.out_dir = value;
+        } else {
+            args.extra[name] = value;
+        }
+    }
+    if (args.threads > 0) set_num_threads(args.threads);
+    std::error_code ec;
+    std::filesystem::create_directories(args.out_dir, ec);
+    if (ec) return error("cannot create output folder '" + args.out_dir + "': " + ec.message());
+    return args;
+}
+
+std::string out_path(const LessonArgs& args, const std::string& name) {
+    return (std::filesystem::path(args.out_dir) / name).string();
+}
+
+}  // namespace qkv::lesson

@@ -1,0 +1,42 @@
+// The flags every lesson program takes (see LESSONS.md): --help, --seed N, --steps N,
+// --threads N, --quick, --out DIR, plus any the lesson adds. An unknown flag or a bad value
+// prints a one-line error and the usage, and the program exits with status 2.
+//
+//   LessonArgs args = parse_lesson_args(argc, argv, {"03_dot_product_attention", "what it does", 2000});
+//   if (!args.ok) return args.exit_code;
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace qkv::lesson {
+
+struct LessonInfo {
+    std::string name;         // "03_dot_product_attention": also the default output folder
+    std::string summary;      // one line for --help
+    std::int64_t default_steps = 0;  // 0: the lesson does not train (no --steps)
+    // Extra flags: name (without --) -> help text. Their values are strings in LessonArgs::extra.
+    std::map<std::string, std::string> extra_flags;
+};
+
+struct LessonArgs {
+    bool ok = true;        // false: the program should exit with exit_code (help or an error)
+    int exit_code = 0;
+    std::uint64_t seed = 0;
+    std::int64_t steps = 0;
+    int threads = 0;       // 0: leave qkv's default (QKV_NUM_THREADS or all hardware threads)
+    bool quick = false;
+    std::string out_dir;   // created if missing
+    std::map<std::string, std::string> extra;
+};
+
+// Parses argv; prints usage to stdout for --help, or an error and the usage to stderr.
+// Sets the thread count and creates the output folder when parsing succeeds.
+LessonArgs parse_lesson_args(int argc, const char* const* argv, const LessonInfo& info);
+
+// "DIR/name", for the files a lesson writes.
+std::string out_path(const LessonArgs& args, const std::string& name);
+
+}  // namespace qkv::lesson
