@@ -8,10 +8,10 @@
 //   c' = f * c + i * g
 //   h' = o * tanh(c')
 // weight_ih is (4H, I) = [W_ii; W_if; W_ig; W_io], weight_hh is (4H, H), as in PyTorch's
-// nn.LSTMCell / nn.LSTM. Shapes and the layer machinery are GRU's: see gru.hpp.
+// nn.LSTMCell / nn.LSTM. Shapes and the layer machinery are shared with GRU: see rnn.hpp.
 #pragma once
 
-#include "nn/gru.hpp"
+#include "nn/rnn.hpp"
 
 namespace qkv::nn {
 
@@ -50,7 +50,7 @@ struct LSTMOutput {
 };
 
 // A multi-layer, optionally bidirectional LSTM over whole sequences. Layout, batch_first
-// (default true, unlike PyTorch), stacking and variable lengths work as in GRU (gru.hpp).
+// (default true, unlike PyTorch), stacking and variable lengths work as in GRU (gru.hpp, rnn.hpp).
 class LSTM : public rnn::RecurrentBase {
 public:
     LSTM(std::int64_t input_size, std::int64_t hidden_size, std::int64_t num_layers = 1, bool bidirectional = false,
