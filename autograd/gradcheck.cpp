@@ -22,12 +22,6 @@ std::vector<std::int64_t> element_offsets(const Tensor& t) {
     return offsets;
 }
 
-// "(1, 2)": the multi-index of the j-th element (row-major) of `shape`.
-std::string index_str(std::int64_t j, const Shape& shape) {
-    Shape index(shape.size());
-    for (std::size_t k = shape.size(); k-- > 0;) index[k] = j % shape[k], j /= shape[k];
-    return shape_str(index);
-}
 
 }  // namespace
 
@@ -72,7 +66,7 @@ GradcheckResult gradcheck(const GradcheckFn& f, const std::vector<Tensor>& input
                 std::ostringstream msg;
                 msg.precision(10);
                 msg << "gradcheck: input " << i << " " << describe(x) << ", element "
-                    << index_str(static_cast<std::int64_t>(j), x.shape()) << ": analytic " << a[j] << " vs numeric "
+                    << shape_str(unravel_index(static_cast<std::int64_t>(j), x.shape())) << ": analytic " << a[j] << " vs numeric "
                     << numeric << ", |error| " << err << " > " << opt.atol << " + " << opt.rtol << " * |numeric|";
                 result.message = msg.str();
             }

@@ -17,26 +17,12 @@ Embedding::Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim, st
     if (padding_idx_ >= 0) init::zeros_(weight.data().select(0, padding_idx_));
 }
 
-namespace {
-
-// Flat row-major position -> "(1, 3)" in a tensor of `shape`.
-std::string position_str(std::int64_t flat, const Shape& shape) {
-    Shape index(shape.size());
-    for (std::size_t k = shape.size(); k-- > 0;) {
-        index[k] = flat % shape[k];
-        flat /= shape[k];
-    }
-    return shape_str(index);
-}
-
-}  // namespace
-
 void Embedding::check_ids(const Tensor& ids) const {
     if (ids.dtype() != DType::Int64) fail("Embedding", "ids must be int64, got ", qkv::describe(ids));
     const std::vector<std::int64_t> values = ids.to_vector<std::int64_t>();
     for (std::size_t i = 0; i < values.size(); ++i)
         if (values[i] < 0 || values[i] >= num_)
-            fail("Embedding", "id ", values[i], " at position ", position_str(static_cast<std::int64_t>(i), ids.shape()),
+            fail("Embedding", "id ", values[i], " at position ", shape_str(unravel_index(static_cast<std::int64_t>(i), ids.shape())),
                  " of ids ", shape_str(ids.shape()), " is out of range for num_embeddings ", num_);
 }
 

@@ -182,14 +182,7 @@ std::string short_str(double v) {
 }
 
 // Row-major position -> multi-index, "(1, 2)".
-std::string multi_index_str(std::int64_t flat, const Shape& shape) {
-    Shape idx(shape.size());
-    for (std::size_t k = shape.size(); k-- > 0;) {
-        idx[k] = flat % shape[k];
-        flat /= shape[k];
-    }
-    return shape_str(idx);
-}
+std::string multi_index_str(std::int64_t flat, const Shape& shape) { return shape_str(unravel_index(flat, shape)); }
 
 }  // namespace
 

@@ -53,6 +53,15 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     return out;
 }
 
+Shape unravel_index(std::int64_t flat, const Shape& shape) {
+    Shape index(shape.size());
+    for (std::size_t k = shape.size(); k-- > 0;) {
+        index[k] = shape[k] > 0 ? flat % shape[k] : 0;
+        flat = shape[k] > 0 ? flat / shape[k] : flat;
+    }
+    return index;
+}
+
 void check_shape(const Shape& shape, const char* op) {
     std::int64_t n = 1;
     for (auto s : shape) {

@@ -34,6 +34,10 @@ std::int64_t normalize_dim(std::int64_t dim, std::int64_t ndim, const char* op);
 // broadcast: sizes a and b differ at dim d".
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 
+// The multi-index of the element at row-major position `flat` in `shape`, e.g. 5 in (2, 3) ->
+// (1, 2). Error messages use it to say where a bad element is.
+Shape unravel_index(std::int64_t flat, const Shape& shape);
+
 // Checks that every size is >= 0 (and that the element count does not overflow).
 void check_shape(const Shape& shape, const char* op);
 

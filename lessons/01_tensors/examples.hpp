@@ -58,7 +58,11 @@ std::vector<std::string> broadcast_steps(const Shape& a, const Shape& b);
 Tensor column_3x1();  // [[1], [2], [3]]
 Tensor row_1x4();     // [[10, 20, 30, 40]]
 // column_3x1 expanded to (3, 4) without copying: stride 0 along the new columns.
-Tensor expanded_column();
+struct ExpandExample {
+    Tensor column;
+    Tensor expanded;
+};
+ExpandExample expanded_column();
 
 // ---- 5. batched matmul in attention's shapes ---------------------------------------------------
 struct AttentionShapes {

@@ -3,8 +3,9 @@
 // written here, independent of the writer.
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include <cmath>
-#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,7 @@
 
 using namespace qkv;
 using namespace qkv::nn;
+using qkv::testing::TempDir;
 
 namespace {
 
@@ -434,12 +436,12 @@ TEST_CASE("heatmap_svg label counts must match the tensor, and the message names
 }
 
 TEST_CASE("write_heatmap_svg writes the SVG text to the file") {
-    const std::string path = "/tmp/qkv_test_plot_heatmap.svg";
+    TempDir dir;
     const Tensor w = matrix(2, 2, {0, 1, 1, 0});
-    write_heatmap_svg(path, w);
-    CHECK(read_file(path, "test") == heatmap_svg(w));
-    std::remove(path.c_str());
-    CHECK_THROWS_AS(write_heatmap_svg("/nonexistent-dir/x.svg", w), Error);
+    write_heatmap_svg(dir.file("map.svg"), w);
+    CHECK(read_file(dir.file("map.svg"), "test") == heatmap_svg(w));
+    CHECK(dir.entries() == std::vector<std::string>{"map.svg"});  // no temporary file left behind
+    CHECK_THROWS_AS(write_heatmap_svg(dir.file("missing/x.svg"), w), Error);
 }
 
 TEST_CASE("heatmap grid draws one panel per layer and head on one shared colour scale") {
@@ -591,11 +593,10 @@ TEST_CASE("line chart checks its inputs") {
 }
 
 TEST_CASE("write_line_chart_svg writes the SVG text to the file") {
-    const std::string path = "/tmp/qkv_test_plot_chart.svg";
+    TempDir dir;
     const std::vector<Series> s{{"loss", {0, 1}, {1, 0.5}}};
-    write_line_chart_svg(path, s);
-    CHECK(read_file(path, "test") == line_chart_svg(s));
-    std::remove(path.c_str());
+    write_line_chart_svg(dir.file("loss.svg"), s);
+    CHECK(read_file(dir.file("loss.svg"), "test") == line_chart_svg(s));
 }
 
 // ---- the terminal heatmap ------------------------------------------------------------------------

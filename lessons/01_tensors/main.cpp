@@ -1,0 +1,114 @@
+// Lesson 01: what a tensor is in memory, and the shapes attention multiplies.
+// It prints small examples in the order the README explains them; nothing is trained or drawn.
+#include <iostream>
+#include <string>
+
+#include "lessons/01_tensors/examples.hpp"
+#include "lessons/common/cli.hpp"
+
+using namespace qkv;
+using namespace qkv::lesson01;
+
+namespace {
+
+void heading(const std::string& title) { std::cout << "\n== " << title << " ==\n"; }
+
+void show(const std::string& name, const Tensor& t) {
+    std::cout << name << " = " << t << "\n  " << layout(t) << "\n";
+}
+
+void storage_and_strides() {
+    heading("1. storage, shape, strides, offset");
+    Tensor x = matrix_2x3();
+    show("x", x);
+    std::cout << "storage, in memory order:";
+    for (float v : x.to_vector<float>()) std::cout << " " << v;  // x is contiguous: row-major = memory order
+    std::cout << "\n"
+              << "element (i, j) sits at offset + i*3 + j*1, so x[1, 2] is storage[0 + 3 + 2] = storage[5] = "
+              << x.at({1, 2}) << "\n";
+}
+
+void free_views() {
+    heading("2. views: transpose and slice copy nothing");
+    Tensor x = matrix_2x3();
+    Tensor xt = x.t();
+    show("x.t()", xt);
+    std::cout << "x.t() shares x's storage: " << std::boolalpha << xt.shares_storage_with(x)
+              << "  (the two strides swapped; xt[2, 1] is storage[2*1 + 1*3] = " << xt.at({2, 1}) << ")\n";
+
+    SliceExample s = slice_with_step();
+    show("a", s.base);
+    show("a.slice(0, 1, 10, 3)", s.every_third);
+    std::cout << "a slice moves the offset to start*stride = 1 and multiplies the stride by the step: 1*3 = 3\n";
+    show("x.slice(1, 1, 3)", x.slice(1, 1, 3));
+
+    WriteThroughExample w = write_through_view();
+    std::cout << "row = base.select(0, 1); row.set({2}, 50) writes through the view:\n";
+    show("row", w.row);
+    show("base", w.base);
+}
+
+void reshape_and_copies() {
+    heading("3. reshape: a view when the strides allow it, a copy when they do not");
+    ReshapeExample c = reshape_contiguous();
+    show("x.reshape({3, 2})", c.reshaped);
+    std::cout << "shares storage with x: " << c.reshaped.shares_storage_with(c.source) << "\n";
+
+    ReshapeExample t = reshape_transposed();
+    show("xt = x.t()", t.source);
+    show("xt.reshape({6})", t.reshaped);
+    std::cout << "shares storage with xt: " << t.reshaped.shares_storage_with(t.source)
+              << "  (row-major order of xt is 0 3 1 4 2 5: no single stride walks that)\n"
+              << "xt.view({6}) refuses instead: " << view_of_transposed_error() << "\n";
+
+    ReshapeExample m = merge_heads();
+    std::cout << "merging attention heads, (B, H, T, d) = (1, 2, 3, 2) -> transpose(1, 2) -> (B, T, H*d):\n";
+    show("by_token", m.source);
+    show("by_token.reshape({1, 3, 4})", m.reshaped);
+    std::cout << "shares storage: " << m.reshaped.shares_storage_with(m.source) << "\n";
+}
+
+void broadcasting() {
+    heading("4. broadcasting");
+    for (const BroadcastPair& p : broadcast_pairs())
+        for (const std::string& line : broadcast_steps(p.a, p.b)) std::cout << line << "\n";
+    show("col", column_3x1());
+    show("row", row_1x4());
+    show("col + row", column_3x1() + row_1x4());
+    ExpandExample e = expanded_column();
+    show("col.expand({3, 4})", e.expanded);
+    std::cout << "stride 0 along dim 1: all four columns read col's three floats; shares storage with col: "
+              << e.expanded.shares_storage_with(e.column) << "\n"
+              << "(elementwise ops broadcast this way: each operand is expanded to the result shape, no copy)\n";
+}
+
+void attention_matmul() {
+    heading("5. batched matmul in attention's shapes: (B, H, T, d) @ (B, H, d, T) -> (B, H, T, T)");
+    AttentionShapes a = attention_scores();
+    std::cout << "q      " << layout(a.q) << "\n"
+              << "k      " << layout(a.k) << "\n"
+              << "k^T    " << layout(a.k_t) << "  (shares k's storage: " << a.k_t.shares_storage_with(a.k) << ")\n"
+              << "scores " << layout(a.scores) << "\n";
+    show("q[0, 1]", a.q.select(0, 0).select(0, 1));
+    show("k[0, 1]", a.k.select(0, 0).select(0, 1));
+    show("scores[0, 1]", a.scores.select(0, 0).select(0, 1));
+    std::cout << score_by_hand(a, 0, 1, 2, 0) << "  (scores[0, 1, 2, 0] = " << a.scores.at({0, 1, 2, 0}) << ")\n"
+              << "without the transpose: " << untransposed_matmul_error() << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    lesson::LessonArgs args = lesson::parse_lesson_args(
+        argc, argv,
+        {"01_tensors", "Tensors in memory: storage, shape, strides, offset; views; broadcasting; batched matmul.", 0, {}});
+    if (!args.ok) return args.exit_code;
+    std::cout << "Lesson 01: tensors. Every example is small enough to check by hand.\n";
+    storage_and_strides();
+    free_views();
+    reshape_and_copies();
+    broadcasting();
+    attention_matmul();
+    std::cout << "\nThis lesson prints and writes no files.\n";
+    return 0;
+}
