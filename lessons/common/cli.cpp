@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "tensor/error.hpp"
 #include "tensor/thread_pool.hpp"
 
 namespace qkv::lesson {
@@ -77,13 +78,13 @@ LessonArgs parse_lesson_args(int argc, const char* const* argv, const LessonInfo
         }
     }
     if (args.threads > 0) set_num_threads(args.threads);
-    std::error_code ec;
-    std::filesystem::create_directories(args.out_dir, ec);
-    if (ec) return error("cannot create output folder '" + args.out_dir + "': " + ec.message());
     return args;
 }
 
 std::string out_path(const LessonArgs& args, const std::string& name) {
+    std::error_code ec;
+    std::filesystem::create_directories(args.out_dir, ec);
+    if (ec) throw Error(cat("cannot create output folder '", args.out_dir, "': ", ec.message()));
     return (std::filesystem::path(args.out_dir) / name).string();
 }
 

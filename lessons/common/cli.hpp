@@ -28,15 +28,15 @@ struct LessonArgs {
     std::int64_t steps = 0;
     int threads = 0;       // 0: leave qkv's default (QKV_NUM_THREADS or all hardware threads)
     bool quick = false;
-    std::string out_dir;   // created if missing
+    std::string out_dir;   // created by out_path() when the lesson first writes a file
     std::map<std::string, std::string> extra;
 };
 
 // Parses argv; prints usage to stdout for --help, or an error and the usage to stderr.
-// Sets the thread count and creates the output folder when parsing succeeds.
+// Sets the thread count when parsing succeeds.
 LessonArgs parse_lesson_args(int argc, const char* const* argv, const LessonInfo& info);
 
-// "DIR/name", for the files a lesson writes.
+// "DIR/name", for the files a lesson writes; creates DIR if needed (throws qkv::Error if it cannot).
 std::string out_path(const LessonArgs& args, const std::string& name);
 
 }  // namespace qkv::lesson
