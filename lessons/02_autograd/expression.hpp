@@ -38,7 +38,7 @@ struct GraphLine {
 // The graph behind ex.e in topological_order() (inputs before the ops that use them).
 std::vector<GraphLine> graph_lines(const Expression& ex);
 
-// "  a     leaf             value  2.000000  grad -1.443...": one line per node.
+// One line per node: "  ab mul  (a, b)    value  -1.200000   grad de/dab =   0.664037".
 std::string format_graph(const std::vector<GraphLine>& lines, bool with_grads);
 
 // What NoGradGuard changes: the same product computed with and without it.
