@@ -32,8 +32,8 @@ struct PaddedBatch {
 
 // Stacks `seqs` into a (B, T) batch. T is max_len when given (every batch the same width),
 // else the longest sequence. A sequence longer than max_len is an error unless `truncate`,
-// which keeps its first max_len ids. Empty sequences are allowed (a row of padding only; its
-// attention row would be all -inf, so leave them out of batches that attend).
+// which keeps its first max_len ids. Empty sequences are allowed (a row of padding only: its
+// queries see no key, and attention gives them a zero vector; see nn/attention/).
 PaddedBatch pad_batch(const std::vector<std::vector<std::int64_t>>& seqs, std::int64_t pad_id,
                       std::optional<std::int64_t> max_len = std::nullopt, bool truncate = false);
 
