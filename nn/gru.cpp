@@ -1,6 +1,5 @@
 #include "nn/gru.hpp"
 
-#include <cmath>
 
 namespace qkv::nn {
 
@@ -22,17 +21,7 @@ Var gru_gates(const Var& gi, const Var& gh, const Var& h) {
 // ---- GRUCell -----------------------------------------------------------------------------------
 
 GRUCell::GRUCell(std::int64_t input_size, std::int64_t hidden_size, bool bias, Generator& gen)
-    : input_size(input_size), hidden_size(hidden_size) {
-    if (input_size < 1 || hidden_size < 1)
-        fail("GRUCell", "input_size and hidden_size must be >= 1, got ", input_size, " and ", hidden_size);
-    const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
-    weight_ih = rnn::uniform_parameter({3 * hidden_size, input_size}, bound, gen);
-    weight_hh = rnn::uniform_parameter({3 * hidden_size, hidden_size}, bound, gen);
-    if (bias) {
-        bias_ih = rnn::uniform_parameter({3 * hidden_size}, bound, gen);
-        bias_hh = rnn::uniform_parameter({3 * hidden_size}, bound, gen);
-    }
-}
+    : CellBase("GRUCell", 3, input_size, hidden_size, bias, gen) {}
 
 Var GRUCell::forward(const Var& x, const Var& h) const {
     rnn::check_cell_input("GRUCell", x, input_size, weight_ih);
@@ -42,17 +31,6 @@ Var GRUCell::forward(const Var& x, const Var& h) const {
     return gru_gates(rnn::project(x, weight_ih, bias_ih),      // (B, 3H)
                      rnn::project(state, weight_hh, bias_hh),  // (B, 3H)
                      state);
-}
-
-void GRUCell::visit(Visitor& v) {
-    v.param("weight_ih", weight_ih);
-    v.param("weight_hh", weight_hh);
-    v.param("bias_ih", bias_ih);
-    v.param("bias_hh", bias_hh);
-}
-
-std::string GRUCell::describe() const {
-    return cat("in=", input_size, ", hidden=", hidden_size, bias_ih.defined() ? "" : ", bias=false");
 }
 
 // ---- GRU ---------------------------------------------------------------------------------------

@@ -27,24 +27,16 @@
 namespace qkv::nn {
 
 // One GRU step: (B, I) input and (B, H) state -> (B, H) new state.
-class GRUCell : public Module {
+class GRUCell : public rnn::CellBase {
 public:
+    // Parameters (rnn::CellBase): weight_ih (3H, I) with rows [r; z; n], weight_hh (3H, H), bias_ih
+    // and bias_hh (3H), undefined when bias = false.
     GRUCell(std::int64_t input_size, std::int64_t hidden_size, bool bias = true,
             Generator& gen = default_generator());
 
     // x (B, I), h (B, H) -> h' (B, H). An undefined h means zeros (the start of a sequence).
     Var forward(const Var& x, const Var& h = Var()) const;
     Var operator()(const Var& x, const Var& h = Var()) const { return forward(x, h); }
-
-    void visit(Visitor& v) override;
-    std::string type_name() const override { return "GRUCell"; }
-    std::string describe() const override;
-
-    std::int64_t input_size, hidden_size;
-    Var weight_ih;  // (3H, I)  rows [r; z; n]
-    Var weight_hh;  // (3H, H)
-    Var bias_ih;    // (3H), undefined when bias = false
-    Var bias_hh;    // (3H)
 };
 
 

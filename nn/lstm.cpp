@@ -1,6 +1,5 @@
 #include "nn/lstm.hpp"
 
-#include <cmath>
 
 namespace qkv::nn {
 
@@ -24,17 +23,7 @@ LSTMState lstm_gates(const Var& gi, const Var& gh, const Var& c) {
 // ---- LSTMCell ----------------------------------------------------------------------------------
 
 LSTMCell::LSTMCell(std::int64_t input_size, std::int64_t hidden_size, bool bias, Generator& gen)
-    : input_size(input_size), hidden_size(hidden_size) {
-    if (input_size < 1 || hidden_size < 1)
-        fail("LSTMCell", "input_size and hidden_size must be >= 1, got ", input_size, " and ", hidden_size);
-    const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
-    weight_ih = rnn::uniform_parameter({4 * hidden_size, input_size}, bound, gen);
-    weight_hh = rnn::uniform_parameter({4 * hidden_size, hidden_size}, bound, gen);
-    if (bias) {
-        bias_ih = rnn::uniform_parameter({4 * hidden_size}, bound, gen);
-        bias_hh = rnn::uniform_parameter({4 * hidden_size}, bound, gen);
-    }
-}
+    : CellBase("LSTMCell", 4, input_size, hidden_size, bias, gen) {}
 
 LSTMState LSTMCell::forward(const Var& x, const LSTMState& state) const {
     rnn::check_cell_input("LSTMCell", x, input_size, weight_ih);
@@ -46,17 +35,6 @@ LSTMState LSTMCell::forward(const Var& x, const LSTMState& state) const {
     return lstm_gates(rnn::project(x, weight_ih, bias_ih),  // (B, 4H)
                       rnn::project(h, weight_hh, bias_hh),  // (B, 4H)
                       c);
-}
-
-void LSTMCell::visit(Visitor& v) {
-    v.param("weight_ih", weight_ih);
-    v.param("weight_hh", weight_hh);
-    v.param("bias_ih", bias_ih);
-    v.param("bias_hh", bias_hh);
-}
-
-std::string LSTMCell::describe() const {
-    return cat("in=", input_size, ", hidden=", hidden_size, bias_ih.defined() ? "" : ", bias=false");
 }
 
 // ---- LSTM --------------------------------------------------------------------------------------

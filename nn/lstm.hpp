@@ -23,24 +23,16 @@ struct LSTMState {
 };
 
 // One LSTM step: (B, I) input and (h, c), each (B, H) -> (h', c').
-class LSTMCell : public Module {
+class LSTMCell : public rnn::CellBase {
 public:
+    // Parameters (rnn::CellBase): weight_ih (4H, I) with rows [i; f; g; o], weight_hh (4H, H), bias_ih
+    // and bias_hh (4H), undefined when bias = false.
     LSTMCell(std::int64_t input_size, std::int64_t hidden_size, bool bias = true,
              Generator& gen = default_generator());
 
     // x (B, I), state {h (B, H), c (B, H)} -> {h', c'}.
     LSTMState forward(const Var& x, const LSTMState& state = {}) const;
     LSTMState operator()(const Var& x, const LSTMState& state = {}) const { return forward(x, state); }
-
-    void visit(Visitor& v) override;
-    std::string type_name() const override { return "LSTMCell"; }
-    std::string describe() const override;
-
-    std::int64_t input_size, hidden_size;
-    Var weight_ih;  // (4H, I)  rows [i; f; g; o]
-    Var weight_hh;  // (4H, H)
-    Var bias_ih;    // (4H), undefined when bias = false
-    Var bias_hh;    // (4H)
 };
 
 struct LSTMOutput {

@@ -81,6 +81,42 @@ DirectionResult run_direction(const Var& x, const Weights& w, std::vector<Var> s
 
 }  // namespace
 
+Weights make_weights(std::int64_t gates, std::int64_t in, std::int64_t hidden_size, bool bias, Generator& gen) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
+    const std::int64_t GH = gates * hidden_size;
+    Weights w;
+    w.weight_ih = uniform_parameter({GH, in}, bound, gen);
+    w.weight_hh = uniform_parameter({GH, hidden_size}, bound, gen);
+    if (bias) {
+        w.bias_ih = uniform_parameter({GH}, bound, gen);
+        w.bias_hh = uniform_parameter({GH}, bound, gen);
+    }
+    return w;
+}
+
+CellBase::CellBase(const char* name, std::int64_t gates, std::int64_t input_size, std::int64_t hidden_size,
+                   bool bias, Generator& gen)
+    : input_size(input_size), hidden_size(hidden_size), name_(name) {
+    if (input_size < 1 || hidden_size < 1)
+        fail(name, "input_size and hidden_size must be >= 1, got ", input_size, " and ", hidden_size);
+    Weights w = make_weights(gates, input_size, hidden_size, bias, gen);
+    weight_ih = w.weight_ih;
+    weight_hh = w.weight_hh;
+    bias_ih = w.bias_ih;
+    bias_hh = w.bias_hh;
+}
+
+void CellBase::visit(Visitor& v) {
+    v.param("weight_ih", weight_ih);
+    v.param("weight_hh", weight_hh);
+    v.param("bias_ih", bias_ih);
+    v.param("bias_hh", bias_hh);
+}
+
+std::string CellBase::describe() const {
+    return cat("in=", input_size, ", hidden=", hidden_size, bias_ih.defined() ? "" : ", bias=false");
+}
+
 RecurrentBase::RecurrentBase(const char* name, std::int64_t gates, std::int64_t input_size,
                              std::int64_t hidden_size, std::int64_t num_layers, bool bidirectional,
                              bool batch_first, Generator& gen)
@@ -89,16 +125,10 @@ RecurrentBase::RecurrentBase(const char* name, std::int64_t gates, std::int64_t 
     if (input_size < 1 || hidden_size < 1 || num_layers < 1)
         fail(name, "input_size, hidden_size and num_layers must be >= 1, got ", input_size, ", ", hidden_size,
              " and ", num_layers);
-    const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
-    const std::int64_t GH = gates * hidden_size;
     for (std::int64_t layer = 0; layer < num_layers; ++layer) {
         const std::int64_t in = layer == 0 ? input_size : num_directions() * hidden_size;
-        for (std::int64_t dir = 0; dir < num_directions(); ++dir) {
-            // Braced initialisation runs left to right: weights are drawn in PyTorch's order.
-            weights_.push_back(Weights{uniform_parameter({GH, in}, bound, gen),
-                                       uniform_parameter({GH, hidden_size}, bound, gen),
-                                       uniform_parameter({GH}, bound, gen), uniform_parameter({GH}, bound, gen)});
-        }
+        for (std::int64_t dir = 0; dir < num_directions(); ++dir)
+            weights_.push_back(make_weights(gates, in, hidden_size, true, gen));
     }
 }
 

@@ -29,6 +29,33 @@ struct Weights {
 // bound = 1/sqrt(H) for every weight and bias.
 Var uniform_parameter(const Shape& shape, double bound, Generator& gen);
 
+// One direction of one layer (or one cell): G gates over inputs of size `in`, every tensor drawn
+// from U(-1/sqrt(H), 1/sqrt(H)) in PyTorch's order weight_ih, weight_hh, bias_ih, bias_hh. Without
+// bias the two biases stay undefined.
+Weights make_weights(std::int64_t gates, std::int64_t in, std::int64_t hidden_size, bool bias, Generator& gen);
+
+// What every cell (GRUCell, LSTMCell) has: its sizes and its gates' stacked weights, named as
+// PyTorch names them. A cell adds only its step.
+class CellBase : public Module {
+public:
+    std::int64_t input_size, hidden_size;
+    Var weight_ih;  // (G*H, I)
+    Var weight_hh;  // (G*H, H)
+    Var bias_ih;    // (G*H), undefined when bias = false
+    Var bias_hh;    // (G*H)
+
+    void visit(Visitor& v) override;
+    std::string type_name() const override { return name_; }
+    std::string describe() const override;
+
+protected:
+    CellBase(const char* name, std::int64_t gates, std::int64_t input_size, std::int64_t hidden_size, bool bias,
+             Generator& gen);
+
+private:
+    const char* name_;  // "GRUCell" or "LSTMCell"
+};
+
 // x @ weight^T + bias over the last dim of x (bias may be undefined): (..., in) -> (..., out).
 Var project(const Var& x, const Var& weight, const Var& bias);
 

@@ -15,16 +15,6 @@ void check_lr(const char* op, const char* what, double lr) {
     if (!(lr >= 0.0 && std::isfinite(lr))) fail(op, what, " must be a finite number >= 0, got ", lr);
 }
 
-// The checks shared by the two warmup-then-decay schedules.
-void check_warmup_decay(const char* op, double peak, std::int64_t warmup, std::int64_t total, double final_lr) {
-    check_lr(op, "peak_lr", peak);
-    check_lr(op, "final_lr", final_lr);
-    if (final_lr > peak) fail(op, "final_lr ", final_lr, " is above peak_lr ", peak);
-    if (total < 1) fail(op, "total_steps must be >= 1, got ", total);
-    if (warmup < 0 || warmup > total)
-        fail(op, "warmup_steps must be in [0, total_steps = ", total, "], got ", warmup);
-}
-
 double ratio(std::int64_t a, std::int64_t b) { return static_cast<double>(a) / static_cast<double>(b); }
 
 }  // namespace
@@ -36,29 +26,34 @@ double ConstantSchedule::lr_at(std::int64_t step) const {
     return lr_;
 }
 
-WarmupLinear::WarmupLinear(double peak_lr, std::int64_t warmup_steps, std::int64_t total_steps, double final_lr)
-    : peak_(peak_lr), final_(final_lr), warmup_(warmup_steps), total_(total_steps) {
-    check_warmup_decay("WarmupLinear", peak_lr, warmup_steps, total_steps, final_lr);
+WarmupDecay::WarmupDecay(const char* name, double peak_lr, std::int64_t warmup_steps, std::int64_t total_steps,
+                         double final_lr)
+    : name_(name), peak_(peak_lr), final_(final_lr), warmup_(warmup_steps), total_(total_steps) {
+    check_lr(name, "peak_lr", peak_lr);
+    check_lr(name, "final_lr", final_lr);
+    if (final_lr > peak_lr) fail(name, "final_lr ", final_lr, " is above peak_lr ", peak_lr);
+    if (total_steps < 1) fail(name, "total_steps must be >= 1, got ", total_steps);
+    if (warmup_steps < 0 || warmup_steps > total_steps)
+        fail(name, "warmup_steps must be in [0, total_steps = ", total_steps, "], got ", warmup_steps);
 }
 
-double WarmupLinear::lr_at(std::int64_t step) const {
-    check_step("WarmupLinear", step);
+double WarmupDecay::lr_at(std::int64_t step) const {
+    check_step(name_, step);
     if (step < warmup_) return peak_ * ratio(step, warmup_);
     if (step >= total_) return final_;
-    return final_ + (peak_ - final_) * ratio(total_ - step, total_ - warmup_);
+    return final_ + (peak_ - final_) * remaining(step - warmup_, total_ - warmup_);
 }
+
+WarmupLinear::WarmupLinear(double peak_lr, std::int64_t warmup_steps, std::int64_t total_steps, double final_lr)
+    : WarmupDecay("WarmupLinear", peak_lr, warmup_steps, total_steps, final_lr) {}
+
+double WarmupLinear::remaining(std::int64_t done, std::int64_t span) const { return ratio(span - done, span); }
 
 WarmupCosine::WarmupCosine(double peak_lr, std::int64_t warmup_steps, std::int64_t total_steps, double final_lr)
-    : peak_(peak_lr), final_(final_lr), warmup_(warmup_steps), total_(total_steps) {
-    check_warmup_decay("WarmupCosine", peak_lr, warmup_steps, total_steps, final_lr);
-}
+    : WarmupDecay("WarmupCosine", peak_lr, warmup_steps, total_steps, final_lr) {}
 
-double WarmupCosine::lr_at(std::int64_t step) const {
-    check_step("WarmupCosine", step);
-    if (step < warmup_) return peak_ * ratio(step, warmup_);
-    if (step >= total_) return final_;
-    const double progress = ratio(step - warmup_, total_ - warmup_);
-    return final_ + (peak_ - final_) * 0.5 * (1.0 + std::cos(std::numbers::pi * progress));
+double WarmupCosine::remaining(std::int64_t done, std::int64_t span) const {
+    return 0.5 * (1.0 + std::cos(std::numbers::pi * ratio(done, span)));
 }
 
 InverseSqrt::InverseSqrt(std::int64_t d_model, std::int64_t warmup_steps, double factor)

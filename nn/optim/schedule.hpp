@@ -39,34 +39,47 @@ private:
     double lr_;
 };
 
+// The two warmup-then-decay schedules share everything but the decay's curve:
 // step < warmup:           peak * step / warmup                      (0 at step 0)
-// warmup <= step < total:  final + (peak - final) * (total - step) / (total - warmup)
+// warmup <= step < total:  final + (peak - final) * remaining(step - warmup, total - warmup)
 // step >= total:           final
-// With final_lr = 0 this is Hugging Face's get_linear_schedule_with_warmup (BERT's schedule).
 // Needs 0 <= warmup <= total, total >= 1, 0 <= final_lr <= peak.
-class WarmupLinear : public Schedule {
+class WarmupDecay : public Schedule {
 public:
-    WarmupLinear(double peak_lr, std::int64_t warmup_steps, std::int64_t total_steps, double final_lr = 0.0);
     double lr_at(std::int64_t step) const override;
 
+protected:
+    WarmupDecay(const char* name, double peak_lr, std::int64_t warmup_steps, std::int64_t total_steps,
+                double final_lr);
+    // The fraction of (peak - final) left after `done` of the decay's `span` steps: 1 at done = 0,
+    // falling towards 0 at done = span.
+    virtual double remaining(std::int64_t done, std::int64_t span) const = 0;
+
 private:
+    const char* name_;  // for error messages
     double peak_, final_;
     std::int64_t warmup_, total_;
 };
 
-// step < warmup:           peak * step / warmup
-// warmup <= step < total:  final + (peak - final) * (1 + cos(pi * progress)) / 2,
-//                          progress = (step - warmup) / (total - warmup) in [0, 1)
-// step >= total:           final   (Hugging Face's version would rise again after total)
-// Half-way through the decay (progress 1/2) the lr is (peak + final) / 2.
-class WarmupCosine : public Schedule {
+// Straight down: remaining = (span - done) / span. With final_lr = 0 this is Hugging Face's
+// get_linear_schedule_with_warmup (BERT's schedule).
+class WarmupLinear : public WarmupDecay {
+public:
+    WarmupLinear(double peak_lr, std::int64_t warmup_steps, std::int64_t total_steps, double final_lr = 0.0);
+
+protected:
+    double remaining(std::int64_t done, std::int64_t span) const override;
+};
+
+// Half a cosine: remaining = (1 + cos(pi * progress)) / 2, progress = done / span in [0, 1).
+// Half-way through the decay (progress 1/2) the lr is (peak + final) / 2. After total it stays at
+// final (Hugging Face's version would rise again).
+class WarmupCosine : public WarmupDecay {
 public:
     WarmupCosine(double peak_lr, std::int64_t warmup_steps, std::int64_t total_steps, double final_lr = 0.0);
-    double lr_at(std::int64_t step) const override;
 
-private:
-    double peak_, final_;
-    std::int64_t warmup_, total_;
+protected:
+    double remaining(std::int64_t done, std::int64_t span) const override;
 };
 
 // "Attention Is All You Need" (section 5.3), with a factor as in the Annotated Transformer:
