@@ -1,6 +1,5 @@
 #include "nn/gru.hpp"
 
-
 namespace qkv::nn {
 
 namespace {

@@ -1,6 +1,5 @@
 #include "nn/lstm.hpp"
 
-
 namespace qkv::nn {
 
 namespace {
