@@ -64,13 +64,9 @@
 namespace qkv {
 namespace {
 
-// Products under this many flops (2*M*N*K) run on one thread: below it, waking the workers
-// (a few to tens of microseconds) costs about what it saves.
+// Products under this many flops (2*M*N*K) run on one thread: below it, handing half of the
+// work to another thread costs about what it saves.
 constexpr double parallel_min_flops = 4e6;
-
-// Packing B for (K block, N block) is split over threads in shares of at least this many
-// elements.
-constexpr std::int64_t pack_min_elements = 16384;
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 std::int64_t round_up(std::int64_t a, std::int64_t b) { return ceil_div(a, b) * b; }
@@ -106,38 +102,14 @@ template <class T> T* packed_b_buffer(std::int64_t count) {
     return buffer.get(count);
 }
 
-// How gemm shares out the row blocks: `threads` threads, each taking the same number of blocks
-// of `height` rows (at most MC, a multiple of MR; the last block may be shorter).
-struct RowSplit {
-    int threads;
-    std::int64_t height;
-};
-
-template <class T>
-RowSplit split_rows(std::int64_t M, std::int64_t N, std::int64_t K) {
-    using Tiles = gemm_kernel::Tiles<T>;
-    const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
-    int threads = 1;
-    if (flops >= parallel_min_flops)
-        threads = static_cast<int>(std::min<std::int64_t>(num_threads(), ceil_div(M, Tiles::MR)));
-    const std::int64_t blocks = threads * ceil_div(M, threads * Tiles::MC);  // a multiple of threads
-    return {threads, round_up(ceil_div(M, blocks), Tiles::MR)};
-}
-
-// Bp = B[pc:+kc, jc:+nc] as NR-column panels, packed by all threads.
+// Bp = B[pc:+kc, jc:+nc] as NR-column panels.
 template <class T>
 void pack_b(const T* B, std::int64_t b_row, std::int64_t b_col, std::int64_t pc, std::int64_t kc, std::int64_t jc,
-            std::int64_t nc, T* packed_b, bool parallel) {
+            std::int64_t nc, T* packed_b) {
     constexpr int NR = gemm_kernel::Tiles<T>::NR;
-    const std::int64_t panels = ceil_div(nc, NR);
-    const std::int64_t min_panels = parallel ? ceil_div(pack_min_elements, kc * NR) : panels;
-    parallel_for(panels, min_panels, [&](std::int64_t first, std::int64_t last) {
-        for (std::int64_t p = first; p < last; ++p) {
-            const std::int64_t j = p * NR;
-            gemm_kernel::pack_panel<T, NR>(B + pc * b_row + (jc + j) * b_col, b_col, b_row,
-                                           std::min<std::int64_t>(NR, nc - j), kc, packed_b + j * kc);
-        }
-    });
+    for (std::int64_t j = 0; j < nc; j += NR)
+        gemm_kernel::pack_panel<T, NR>(B + pc * b_row + (jc + j) * b_col, b_col, b_row,
+                                       std::min<std::int64_t>(NR, nc - j), kc, packed_b + j * kc);
 }
 
 // Ap = A[ic:+mc, pc:+kc] as MR-row panels.
@@ -148,6 +120,29 @@ void pack_a(const T* A, std::int64_t a_row, std::int64_t a_col, std::int64_t ic,
     for (std::int64_t i = 0; i < mc; i += MR)
         gemm_kernel::pack_panel<T, MR>(A + (ic + i) * a_row + pc * a_col, a_row, a_col,
                                        std::min<std::int64_t>(MR, mc - i), kc, packed_a + i * kc);
+}
+
+// The blocked loops of the diagram above, on the calling thread.
+template <class T>
+void gemm_one_thread(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t a_row,
+                     std::int64_t a_col, const T* B, std::int64_t b_row, std::int64_t b_col, T* C, std::int64_t ldc) {
+    using Tiles = gemm_kernel::Tiles<T>;
+    // K blocks of equal depth (257 -> 129 + 128, not 256 + 1); they depend on K alone.
+    const std::int64_t kc_step = ceil_div(K, ceil_div(K, Tiles::KC));
+    T* packed_b = packed_b_buffer<T>(kc_step * round_up(std::min(N, Tiles::NC), Tiles::NR));
+    T* packed_a = packed_a_buffer<T>(kc_step * round_up(std::min(M, Tiles::MC), Tiles::MR));
+    for (std::int64_t jc = 0; jc < N; jc += Tiles::NC) {
+        const std::int64_t nc = std::min(Tiles::NC, N - jc);
+        for (std::int64_t pc = 0; pc < K; pc += kc_step) {
+            const std::int64_t kc = std::min(kc_step, K - pc);
+            pack_b(B, b_row, b_col, pc, kc, jc, nc, packed_b);
+            for (std::int64_t ic = 0; ic < M; ic += Tiles::MC) {
+                const std::int64_t mc = std::min(Tiles::MC, M - ic);
+                pack_a(A, a_row, a_col, ic, mc, pc, kc, packed_a);
+                gemm_kernel::macro_kernel<T>(mc, nc, kc, packed_a, packed_b, C + ic * ldc + jc, ldc, pc > 0);
+            }
+        }
+    }
 }
 
 }  // namespace
@@ -161,28 +156,26 @@ void gemm(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64
         for (std::int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, T(0));
         return;
     }
-    const RowSplit split = split_rows<T>(M, N, K);
-    const std::int64_t row_blocks = ceil_div(M, split.height);
-    // K blocks of equal depth (257 -> 129 + 128, not 256 + 1); the depth cannot change results.
-    const std::int64_t kc_step = ceil_div(K, ceil_div(K, Tiles::KC));
-    T* packed_b = packed_b_buffer<T>(kc_step * round_up(std::min(N, Tiles::NC), Tiles::NR));
-
-    for (std::int64_t jc = 0; jc < N; jc += Tiles::NC) {
-        const std::int64_t nc = std::min(Tiles::NC, N - jc);
-        for (std::int64_t pc = 0; pc < K; pc += kc_step) {
-            const std::int64_t kc = std::min(kc_step, K - pc);
-            pack_b(B, b_row, b_col, pc, kc, jc, nc, packed_b, split.threads > 1);
-            const std::int64_t blocks_per_thread = split.threads > 1 ? row_blocks / split.threads : row_blocks;
-            parallel_for(row_blocks, blocks_per_thread, [&](std::int64_t first, std::int64_t last) {
-                T* packed_a = packed_a_buffer<T>(split.height * kc);
-                for (std::int64_t r = first; r < last; ++r) {
-                    const std::int64_t ic = r * split.height, mc = std::min(split.height, M - ic);
-                    pack_a(A, a_row, a_col, ic, mc, pc, kc, packed_a);
-                    gemm_kernel::macro_kernel<T>(mc, nc, kc, packed_a, packed_b, C + ic * ldc + jc, ldc, pc > 0);
-                }
-            });
+    const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+    const int threads = flops < parallel_min_flops ? 1 : num_threads();
+    // Cut C into one slab per thread along its longer side, in whole tiles, and give each
+    // thread a whole product: C[:, j0:j1] = A @ B[:, j0:j1] (or C[i0:i1, :] = A[i0:i1, :] @ B).
+    // A thread then packs its own panels and never waits for another until the end; the
+    // price is that each thread packs all of A (or of B), which is 1/N (1/M) of the work.
+    const bool by_columns = N >= M;
+    const std::int64_t tile = by_columns ? Tiles::NR : Tiles::MR, length = by_columns ? N : M;
+    const std::int64_t slabs = std::min<std::int64_t>(threads, ceil_div(length, tile));
+    const std::int64_t width = round_up(ceil_div(length, slabs), tile);
+    parallel_for(ceil_div(length, width), 1, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t s = first; s < last; ++s) {
+            const std::int64_t start = s * width, size = std::min(width, length - start);
+            if (by_columns)
+                gemm_one_thread<T>(M, size, K, A, a_row, a_col, B + start * b_col, b_row, b_col, C + start, ldc);
+            else
+                gemm_one_thread<T>(size, N, K, A + start * a_row, a_row, a_col, B, b_row, b_col, C + start * ldc,
+                                   ldc);
         }
-    }
+    });
 }
 
 template void gemm<float>(std::int64_t, std::int64_t, std::int64_t, const float*, std::int64_t, std::int64_t,

@@ -244,23 +244,28 @@ TEST_CASE("an empty inner dim gives zeros, and an empty outer dim an empty resul
 }
 
 TEST_CASE("matmul results are bit-identical for 1, 2 and 3 threads") {
-    // Big enough that gemm splits its row blocks over the threads, and a batch big enough to be
+    // Big enough that gemm cuts C into slabs over the threads: by rows for a (tall C), by
+    // columns for w (wide C, wider than one packed panel of B), and a batch big enough to be
     // shared out by product.
     for (DType dtype : {DType::Float32, DType::Float64}) {
         INFO(std::string(dtype_name(dtype)));
         const Tensor a = sample({257, 300}, dtype, 0.4), b = sample({300, 193}, dtype, 0.2).t().contiguous().t();
+        const Tensor x = sample({21, 70}, dtype, 0.3), w = sample({70, 2100}, dtype, 0.5);
         const Tensor qa = sample({8, 70, 90}, dtype, 0.6), qb = sample({8, 90, 65}, dtype, 0.1);
-        Tensor c1, batched1;
+        Tensor c1, wide1, batched1;
         {
             const ThreadCount count(1);
             c1 = matmul(a, b);
+            wide1 = matmul(x, w);
             batched1 = matmul(qa, qb);
         }
         check_against_naive(c1, a, b);
+        check_against_naive(wide1, x, w);
         for (int threads : {2, 3}) {
             INFO(threads, " threads");
             const ThreadCount count(threads);
             CHECK(first_bit_difference(matmul(a, b), c1) == -1);
+            CHECK(first_bit_difference(matmul(x, w), wide1) == -1);
             CHECK(first_bit_difference(matmul(qa, qb), batched1) == -1);
         }
     }
