@@ -49,29 +49,9 @@ void check_attention_mask(const char* op, const Tensor& mask, const Shape& score
              shape_str(scores_shape));
 }
 
-}  // namespace
-
-AttentionOutput scaled_dot_product_attention(const Var& q, const Var& k, const Var& v, const Tensor& mask) {
-    const char* op = "scaled_dot_product_attention";
-    check_qkv(op, q, k, v);
-    const std::int64_t d = q.size(-1);
-    if (k.size(-1) != d)
-        fail(op, "q ", shape_str(q.shape()), " and k ", shape_str(k.shape()), " differ in size d: ", d, " vs ",
-             k.size(-1));
-    if (d < 1) fail(op, "q ", shape_str(q.shape()), " has size d = 0: there is nothing to score with");
-    Shape scores_shape(q.shape().begin(), q.shape().end() - 1);
-    scores_shape.push_back(k.size(-2));
-    check_attention_mask(op, mask, scores_shape);
-
-    // Each score is a dot product of d terms; with unit-variance q and k its variance is d, so
-    // dividing by sqrt(d) brings it back to 1 (lesson 03).
-    const Var scores = matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d));  // (..., Tq, Tk)
-    return attend(scores, v, mask);
-}
-
-// Declared in additive.hpp (additive attention feeds it its own scores); defined here, beside
-// the scoring it completes.
-AttentionOutput attend(const Var& scores, const Var& v, const Tensor& mask) {
+// The masked softmax and weighted average; dropout on the weights when dropout_p > 0.
+AttentionOutput attend_with_dropout(const Var& scores, const Var& v, const Tensor& mask, double dropout_p,
+                                    Generator* gen) {
     const char* op = "attend";
     if (scores.dim() < 2 || v.dim() != scores.dim())
         fail(op, "scores ", shape_str(scores.shape()), " and v ", shape_str(v.shape()),
@@ -88,8 +68,45 @@ AttentionOutput attend(const Var& scores, const Var& v, const Tensor& mask) {
                            : scores;
     // Over the keys: each row of weights sums to 1, or is all 0 when the whole row is masked.
     const Var weights = softmax(masked, -1);  // (..., Tq, Tk)
-    const Var output = matmul(weights, v);    // (..., Tq, Tk) @ (..., Tk, dv) -> (..., Tq, dv)
+    const Var used = dropout_p > 0.0 ? dropout(weights, dropout_p, true, *gen) : weights;  // (..., Tq, Tk)
+    const Var output = matmul(used, v);  // (..., Tq, Tk) @ (..., Tk, dv) -> (..., Tq, dv)
     return {output, weights};
+}
+
+
+Var scaled_scores(const char* op, const Var& q, const Var& k, const Var& v, const Tensor& mask) {
+    check_qkv(op, q, k, v);
+    const std::int64_t d = q.size(-1);
+    if (k.size(-1) != d)
+        fail(op, "q ", shape_str(q.shape()), " and k ", shape_str(k.shape()), " differ in size d: ", d, " vs ",
+             k.size(-1));
+    if (d < 1) fail(op, "q ", shape_str(q.shape()), " has size d = 0: there is nothing to score with");
+    Shape scores_shape(q.shape().begin(), q.shape().end() - 1);
+    scores_shape.push_back(k.size(-2));
+    check_attention_mask(op, mask, scores_shape);
+
+    // Each score is a dot product of d terms; with unit-variance q and k its variance is d, so
+    // dividing by sqrt(d) brings it back to 1 (lesson 03).
+    return matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d));  // (..., Tq, Tk)
+}
+
+}  // namespace
+
+AttentionOutput scaled_dot_product_attention(const Var& q, const Var& k, const Var& v, const Tensor& mask) {
+    return attend(scaled_scores("scaled_dot_product_attention", q, k, v, mask), v, mask);
+}
+
+AttentionOutput scaled_dot_product_attention(const Var& q, const Var& k, const Var& v, const Tensor& mask,
+                                             double dropout_p, Generator& gen) {
+    const char* op = "scaled_dot_product_attention";
+    if (!(dropout_p >= 0.0 && dropout_p < 1.0)) fail(op, "dropout_p must lie in [0, 1), got ", dropout_p);
+    return attend_with_dropout(scaled_scores(op, q, k, v, mask), v, mask, dropout_p, &gen);
+}
+
+// Declared in additive.hpp (additive attention feeds it its own scores); defined here, beside
+// the scoring it completes.
+AttentionOutput attend(const Var& scores, const Var& v, const Tensor& mask) {
+    return attend_with_dropout(scores, v, mask, 0.0, nullptr);
 }
 
 // The (B, Tk) key padding mask of nn/data/batch.hpp with a query dim, so it broadcasts over the

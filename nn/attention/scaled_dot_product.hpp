@@ -29,6 +29,13 @@ struct AttentionOutput {
 // (B, Tq, Tk). Any number of leading dims is allowed as long as q, k and v agree on them.
 AttentionOutput scaled_dot_product_attention(const Var& q, const Var& k, const Var& v, const Tensor& mask = Tensor());
 
+// The same with dropout on the attention weights, as in training a Transformer or BERT: each
+// weight is zeroed with probability dropout_p (the rest scaled by 1 / (1 - dropout_p)) before
+// the weighted average, so a query cannot lean on any single key. The returned `weights` are
+// the ones before dropout (what the model computed, for plotting). Masks come from `gen`.
+AttentionOutput scaled_dot_product_attention(const Var& q, const Var& k, const Var& v, const Tensor& mask,
+                                             double dropout_p, Generator& gen);
+
 // Padding mask from valid lengths: lengths (B) int64 -> (B, 1, Tk) bool, true at key positions
 // j >= lengths[b]; every length must lie in [0, Tk]. Broadcasts over the queries. With heads,
 // scores (B, H, Tq, Tk), unsqueeze(1) it to (B, 1, 1, Tk): as it is, (B, 1, Tk) would line its

@@ -1,0 +1,140 @@
+#include "nn/attention/multi_head.hpp"
+
+namespace qkv::nn {
+
+namespace {
+
+// A mask must be bool: true = may not attend. A float 0/1 mask is refused rather than guessed.
+void check_bool_mask(const char* op, const char* name, const Tensor& mask) {
+    if (mask.dtype() != DType::Bool)
+        fail(op, name, " mask must be bool (true = may not attend), got ", describe(mask));
+}
+
+// attn mask (Tq, Tk), (B, Tq, Tk) or (B, H, Tq, Tk), each size equal to the scores' or 1
+// (broadcast), lifted to 4 dims so it lines up with the scores (B, H, Tq, Tk).
+Tensor attn_mask_4d(const char* op, const Tensor& attn, std::int64_t B, std::int64_t Tq, std::int64_t Tk) {
+    check_bool_mask(op, "attn", attn);
+    const auto fits = [](std::int64_t size, std::int64_t want) { return size == want || size == 1; };
+    const bool ok = attn.dim() >= 2 && attn.dim() <= 4 && fits(attn.size(-2), Tq) && fits(attn.size(-1), Tk) &&
+                    (attn.dim() < 3 || fits(attn.size(0), B));
+    if (!ok)
+        fail(op, "attn mask ", shape_str(attn.shape()), " must be (Tq, Tk), (B, Tq, Tk) or (B, H, Tq, Tk) with B = ", B,
+             ", Tq = ", Tq, ", Tk = ", Tk);
+    if (attn.dim() == 2) return attn;                 // (Tq, Tk) broadcasts over B and H as it is
+    if (attn.dim() == 3) return attn.unsqueeze(1);    // (B, 1, Tq, Tk): the same mask for every head
+    return attn;                                      // (B, H, Tq, Tk)
+}
+
+}  // namespace
+
+Tensor combine_masks(const AttentionMasks& masks, std::int64_t B, std::int64_t Tq, std::int64_t Tk, const char* op) {
+    Tensor key_padding;
+    if (masks.key_padding.defined()) {
+        check_bool_mask(op, "key_padding", masks.key_padding);
+        if (masks.key_padding.dim() != 2 || masks.key_padding.size(0) != B || masks.key_padding.size(1) != Tk)
+            fail(op, "key_padding mask ", shape_str(masks.key_padding.shape()), " must be (B, Tk) = (", B, ", ", Tk,
+                 ")");
+        key_padding = masks.key_padding.reshape({B, 1, 1, Tk});  // (B, 1, 1, Tk): every head, every query
+    }
+    Tensor attn;
+    if (masks.attn.defined()) attn = attn_mask_4d(op, masks.attn, B, Tq, Tk);
+    if (!key_padding.defined()) return attn;
+    if (!attn.defined()) return key_padding;
+    // Masked if either mask says so: where(kp, true, attn) is the logical or, broadcast.
+    return where(key_padding, key_padding, attn);  // (B, 1 or H, Tq or 1, Tk)
+}
+
+Var split_heads(const Var& x, std::int64_t num_heads) {
+    if (x.dim() != 3) fail("split_heads", "x ", shape_str(x.shape()), " must be (B, T, D)");
+    if (num_heads < 1 || x.size(2) % num_heads != 0)
+        fail("split_heads", "x ", shape_str(x.shape()), ": D = ", x.size(2), " is not divisible by num_heads = ",
+             num_heads);
+    const std::int64_t B = x.size(0), T = x.size(1), dh = x.size(2) / num_heads;
+    // The feature axis D is cut into H consecutive slices of dh (head i owns [i*dh, (i+1)*dh)),
+    // then H moves in front of T so each head is a (T, dh) matrix for batched matmul. Reshaping
+    // (B, T, D) straight to (B, H, T, dh) without the permute would instead mix positions of
+    // different tokens into one head.
+    return x.reshape({B, T, num_heads, dh})  // (B, T, H, dh)
+        .permute({0, 2, 1, 3});              // (B, H, T, dh), a view
+}
+
+Var merge_heads(const Var& x) {
+    if (x.dim() != 4) fail("merge_heads", "x ", shape_str(x.shape()), " must be (B, H, T, dh)");
+    const std::int64_t B = x.size(0), H = x.size(1), T = x.size(2), dh = x.size(3);
+    return x.permute({0, 2, 1, 3})   // (B, T, H, dh)
+        .reshape({B, T, H * dh});    // (B, T, D): head outputs side by side (a copy: the permute is not contiguous)
+}
+
+MultiHeadOutput multi_head_attention(const Var& q, const Var& k, const Var& v, std::int64_t num_heads,
+                                     const AttentionMasks& masks, double dropout_p, bool training, Generator* gen) {
+    const char* op = "multi_head_attention";
+    if (q.dim() != 3 || k.dim() != 3 || v.dim() != 3 || q.size(0) != k.size(0) || k.size(0) != v.size(0) ||
+        k.size(1) != v.size(1) || q.size(2) != k.size(2) || k.size(2) != v.size(2))
+        fail(op, "q ", shape_str(q.shape()), ", k ", shape_str(k.shape()), ", v ", shape_str(v.shape()),
+             " must be (B, Tq, D), (B, Tk, D) and (B, Tk, D)");
+    if (training && dropout_p > 0.0 && gen == nullptr) fail(op, "attention dropout needs a Generator");
+    const std::int64_t B = q.size(0), Tq = q.size(1), Tk = k.size(1);
+    const Tensor mask = combine_masks(masks, B, Tq, Tk, op);  // broadcasts to (B, H, Tq, Tk)
+
+    const Var qh = split_heads(q, num_heads);  // (B, H, Tq, dh)
+    const Var kh = split_heads(k, num_heads);  // (B, H, Tk, dh)
+    const Var vh = split_heads(v, num_heads);  // (B, H, Tk, dh)
+    // All B*H heads in one batched call: each head scales by sqrt(dh), its own key size.
+    const AttentionOutput heads = training && dropout_p > 0.0
+                                      ? scaled_dot_product_attention(qh, kh, vh, mask, dropout_p, *gen)
+                                      : scaled_dot_product_attention(qh, kh, vh, mask);
+    return {merge_heads(heads.output),  // (B, H, Tq, dh) -> (B, Tq, D)
+            heads.weights};             // (B, H, Tq, Tk)
+}
+
+namespace {
+
+std::int64_t checked_d_model(std::int64_t d_model, std::int64_t num_heads) {
+    if (d_model < 1 || num_heads < 1 || d_model % num_heads != 0)
+        fail("MultiHeadAttention", "d_model = ", d_model, " must be a positive multiple of num_heads = ", num_heads);
+    return d_model;
+}
+
+}  // namespace
+
+MultiHeadAttention::MultiHeadAttention(std::int64_t d_model, std::int64_t num_heads, double dropout, bool bias,
+                                       Generator& gen)
+    : q_proj(checked_d_model(d_model, num_heads), d_model, bias, gen),
+      k_proj(d_model, d_model, bias, gen),
+      v_proj(d_model, d_model, bias, gen),
+      out_proj(d_model, d_model, bias, gen),
+      d_model_(d_model),
+      num_heads_(num_heads),
+      dropout_p_(dropout),
+      dropout_gen_(gen.next_u64()) {
+    if (!(dropout >= 0.0 && dropout < 1.0))
+        fail("MultiHeadAttention", "dropout must lie in [0, 1), got ", dropout);
+}
+
+MultiHeadOutput MultiHeadAttention::forward(const Var& query, const Var& key, const Var& value,
+                                            const AttentionMasks& masks) {
+    const auto check = [&](const char* name, const Var& x) {
+        if (x.dim() != 3 || x.size(2) != d_model_)
+            fail("MultiHeadAttention", name, " ", shape_str(x.shape()), " must be (B, T, d_model = ", d_model_, ")");
+    };
+    check("query", query), check("key", key), check("value", value);
+    const Var q = q_proj(query);  // (B, Tq, D): all H heads' queries at once
+    const Var k = k_proj(key);    // (B, Tk, D)
+    const Var v = v_proj(value);  // (B, Tk, D)
+    MultiHeadOutput heads = multi_head_attention(q, k, v, num_heads_, masks, dropout_p_, is_training(), &dropout_gen_);
+    heads.output = out_proj(heads.output);  // (B, Tq, D): W_o mixes what the heads found
+    return heads;
+}
+
+void MultiHeadAttention::visit(Visitor& v) {
+    v.module("q_proj", q_proj);
+    v.module("k_proj", k_proj);
+    v.module("v_proj", v_proj);
+    v.module("out_proj", out_proj);
+}
+
+std::string MultiHeadAttention::describe() const {
+    return cat("d_model=", d_model_, ", heads=", num_heads_, ", dropout=", dropout_p_);
+}
+
+}  // namespace qkv::nn
