@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "tensor/creation.hpp"
+#include "tensor/fast_math.hpp"
 #include "tensor/map.hpp"
 #include "tensor/scalar_math.hpp"
 
@@ -60,13 +61,13 @@ Tensor neg(const Tensor& a) { return map_unary<Accepts::Numeric>("neg", a, [](au
 Tensor abs(const Tensor& a) {
     return map_unary<Accepts::Numeric>("abs", a, [](auto x) { return x < 0 ? -x : x; });
 }
-Tensor exp(const Tensor& a) { return map_unary<Accepts::Floating>("exp", a, [](auto x) { return std::exp(x); }); }
+Tensor exp(const Tensor& a) { return map_unary<Accepts::Floating>("exp", a, [](auto x) { return fast::exp(x); }); }
 Tensor log(const Tensor& a) { return map_unary<Accepts::Floating>("log", a, [](auto x) { return std::log(x); }); }
 Tensor sqrt(const Tensor& a) { return map_unary<Accepts::Floating>("sqrt", a, [](auto x) { return std::sqrt(x); }); }
 Tensor rsqrt(const Tensor& a) {
     return map_unary<Accepts::Floating>("rsqrt", a, [](auto x) { return decltype(x)(1) / std::sqrt(x); });
 }
-Tensor tanh(const Tensor& a) { return map_unary<Accepts::Floating>("tanh", a, [](auto x) { return std::tanh(x); }); }
+Tensor tanh(const Tensor& a) { return map_unary<Accepts::Floating>("tanh", a, [](auto x) { return fast::tanh(x); }); }
 // exp of a non-positive number only: 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) for x < 0.
 Tensor sigmoid(const Tensor& a) {
     return map_unary<Accepts::Floating>("sigmoid", a, [](auto x) { return math::sigmoid(x); });

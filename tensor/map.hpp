@@ -6,13 +6,15 @@
 //
 // They handle dtype dispatch, broadcasting and any strided layout; the lambda sees scalars of
 // the element type (float or double for Floating) and is instantiated only for the accepted
-// dtypes.
+// dtypes. Large tensors are split over the thread pool, so the lambda must be a pure formula.
 #pragma once
 
 #include <array>
 #include <type_traits>
 
 #include "tensor/core.hpp"
+#include "tensor/strided_loop.hpp"
+#include "tensor/thread_pool.hpp"
 
 namespace qkv {
 
@@ -35,14 +37,55 @@ inline void check_accepts(DType t, Accepts accepts, const char* op) {
     if (accepts == Accepts::Numeric && t == DType::Bool) fail(op, "not defined for bool tensors");
 }
 
+// Elementwise work is shared over the thread pool when each thread gets at least this many
+// elements (a few microseconds of work each, against a hand-off of about one).
+inline constexpr std::int64_t parallel_min_elements = 32768;
+
+// for_each_row, with the rows shared out over the thread pool when the tensor is large: the
+// first (coalesced) dim is cut into one range per thread, or, for one long row, the row itself.
+// Each element is still computed once, by the same formula, so the result does not depend on
+// the thread count; `row` must only write the elements of its own row.
+template <std::size_t N, class RowFn>
+void parallel_for_each_row(Shape shape, std::array<const std::int64_t*, N> stride_ptrs,
+                           std::array<std::int64_t, N> base, RowFn row) {
+    const std::int64_t numel = shape_numel(shape);
+    if (numel < 2 * parallel_min_elements || num_threads() == 1) {
+        for_each_row<N>(shape, stride_ptrs, base, row);
+        return;
+    }
+    std::array<Strides, N> strides;
+    for (std::size_t j = 0; j < N; ++j) strides[j].assign(stride_ptrs[j], stride_ptrs[j] + shape.size());
+    coalesce_dims(shape, strides);
+    if (shape.size() == 1) {  // one long row: cut it in pieces
+        parallel_for(shape[0], parallel_min_elements, [&](std::int64_t first, std::int64_t last) {
+            std::array<std::int64_t, N> off, step;
+            for (std::size_t j = 0; j < N; ++j) off[j] = base[j] + first * strides[j][0], step[j] = strides[j][0];
+            row(static_cast<const std::int64_t*>(off.data()), last - first, static_cast<const std::int64_t*>(step.data()));
+        });
+        return;
+    }
+    const Shape rest(shape.begin() + 1, shape.end());
+    const std::int64_t per_slice = numel / shape[0];
+    std::array<const std::int64_t*, N> rest_strides;
+    for (std::size_t j = 0; j < N; ++j) rest_strides[j] = strides[j].data() + 1;
+    parallel_for(shape[0], (parallel_min_elements + per_slice - 1) / per_slice, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t i = first; i < last; ++i) {
+            std::array<std::int64_t, N> off;
+            for (std::size_t j = 0; j < N; ++j) off[j] = base[j] + i * strides[j][0];
+            for_each_row<N>(rest, rest_strides, off, row);
+        }
+    });
+}
+
 // Applies f to each row of N lock-stepped operands; a plain pointer loop when every step is 1,
-// so the compiler can vectorise the common contiguous case.
+// so the compiler can vectorise the common contiguous case. Large tensors are shared out over
+// the thread pool, so f must be a pure formula (no state shared between calls).
 template <std::size_t N, class F>
 void apply_rows(const Shape& shape, const std::array<const Tensor*, N>& ops, F f) {
     std::array<const std::int64_t*, N> strides;
     std::array<std::int64_t, N> base;
     for (std::size_t j = 0; j < N; ++j) strides[j] = ops[j]->strides().data(), base[j] = ops[j]->offset();
-    for_each_row<N>(shape, strides, base, [&](const std::int64_t* off, std::int64_t n, const std::int64_t* step) {
+    parallel_for_each_row<N>(shape, strides, base, [&](const std::int64_t* off, std::int64_t n, const std::int64_t* step) {
         bool unit = true;
         for (std::size_t j = 0; j < N; ++j) unit = unit && (step[j] == 1);
         f(off, n, step, unit);
@@ -60,7 +103,7 @@ Tensor map_unary(const char* op, const Tensor& a, F f) {
         using T = typename decltype(tag)::type;
         T* o = raw<T>(out);
         const T* x = raw<T>(a);
-        for_each_row<2>(a.shape(), {out.strides().data(), a.strides().data()}, {out.offset(), a.offset()},
+        parallel_for_each_row<2>(a.shape(), {out.strides().data(), a.strides().data()}, {out.offset(), a.offset()},
                         [&](const std::int64_t* off, std::int64_t n, const std::int64_t* step) {
                             T* po = o + off[0];
                             const T* px = x + off[1];

@@ -1,8 +1,12 @@
 // Scalar formulas with their derivatives, side by side. The tensor ops in elementwise.cpp apply
-// the functions; autograd's backward rules apply the derivatives.
+// the functions; autograd's backward rules apply the derivatives. They use fast_math.hpp's exp,
+// erf and tanh and avoid branches (both sides are computed, one is kept), so that a loop over a
+// tensor compiles to vector instructions.
 #pragma once
 
 #include <cmath>
+
+#include "tensor/fast_math.hpp"
 
 namespace qkv::math {
 
@@ -14,29 +18,29 @@ inline constexpr double kGeluTanhCubic = 0.044715;
 // sigma(x) = 1 / (1 + e^-x), evaluated so that exp only ever sees a non-positive argument:
 // for x < 0 it uses the equal form e^x / (1 + e^x). d sigma / dx = sigma (1 - sigma).
 template <class T> T sigmoid(T x) {
-    if (x >= 0) return T(1) / (T(1) + std::exp(-x));
-    const T e = std::exp(x);
-    return e / (T(1) + e);
+    const T e = fast::exp(x < 0 ? x : -x);  // e^-|x|
+    const T s = T(1) / (T(1) + e);
+    return x >= 0 ? s : e * s;
 }
 
 // GELU (exact): x Phi(x), Phi the standard normal CDF = (1 + erf(x / sqrt 2)) / 2.
-template <class T> T gelu(T x) { return T(0.5) * x * (T(1) + std::erf(x * T(kInvSqrt2))); }
+template <class T> T gelu(T x) { return T(0.5) * x * (T(1) + fast::erf(x * T(kInvSqrt2))); }
 // d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi) the normal density.
 template <class T> T gelu_grad(T x) {
-    const T cdf = T(0.5) * (T(1) + std::erf(x * T(kInvSqrt2)));
-    const T pdf = T(kInvSqrt2Pi) * std::exp(T(-0.5) * x * x);
+    const T cdf = T(0.5) * (T(1) + fast::erf(x * T(kInvSqrt2)));
+    const T pdf = T(kInvSqrt2Pi) * fast::exp(T(-0.5) * x * x);
     return cdf + x * pdf;
 }
 
 // GELU (tanh approximation): x (1 + tanh(u)) / 2 with u = sqrt(2/pi) (x + 0.044715 x^3).
 template <class T> T gelu_tanh(T x) {
     const T u = T(kSqrt2OverPi) * (x + T(kGeluTanhCubic) * x * x * x);
-    return T(0.5) * x * (T(1) + std::tanh(u));
+    return T(0.5) * x * (T(1) + fast::tanh(u));
 }
 // d/dx = (1 + tanh u) / 2 + x (1 - tanh^2 u) u' / 2, with u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
 template <class T> T gelu_tanh_grad(T x) {
     const T u = T(kSqrt2OverPi) * (x + T(kGeluTanhCubic) * x * x * x);
-    const T t = std::tanh(u);
+    const T t = fast::tanh(u);
     const T du = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluTanhCubic) * x * x);
     return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du;
 }
