@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "autograd/engine.hpp"
+#include "tensor/row_kernels.hpp"
 
 namespace qkv {
 
@@ -59,14 +60,17 @@ Var cross_entropy(const Var& logits, const Tensor& targets, const CrossEntropyOp
             const T* lp = logp.data<T>();
             const T* gv = gw.data<T>();
             T* d = dz.data<T>();
-            for (std::int64_t i = 0; i < N; ++i) {
-                if (t[i] == opt.ignore_index) continue;  // row stays zero
-                const double w = (opt.reduction == Reduction::None ? gv[i] : gv[0]) * scale;
-                for (std::int64_t c = 0; c < C; ++c) {
-                    const double q = (c == t[i] ? 1 - eps : 0.0) + eps / static_cast<double>(C);
-                    d[i * C + c] = static_cast<T>(w * (std::exp(static_cast<double>(lp[i * C + c])) - q));
+            const T smooth = static_cast<T>(eps / static_cast<double>(C));  // q_c off the target
+            rows::for_rows(N, C, [&](std::int64_t first, std::int64_t last) {
+                for (std::int64_t i = first; i < last; ++i) {
+                    if (t[i] == opt.ignore_index) continue;  // row stays zero
+                    const T w = static_cast<T>((opt.reduction == Reduction::None ? gv[i] : gv[0]) * scale);
+                    const T* lpi = lp + i * C;
+                    T* di = d + i * C;
+                    for (std::int64_t c = 0; c < C; ++c) di[c] = w * (fast::exp(lpi[c]) - smooth);
+                    di[t[i]] -= w * static_cast<T>(1 - eps);  // q at the target: 1 - eps + eps / C
                 }
-            }
+            });
         });
         return {dz.reshape(in)};
     });

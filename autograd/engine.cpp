@@ -122,7 +122,10 @@ void Var::backward(const Tensor& seed, bool retain_graph) const {
         pending.erase(found);
 
         if (!v.grad_fn || v.retains_grad)  // leaves (and retain_grad()ed Vars) keep their gradient
-            v.grad = v.grad.defined() ? add(v.grad, g) : g.clone();  // own copy: g may be shared
+            // Own copy: g may be shared, unless nothing else holds its storage.
+            v.grad = v.grad.defined() ? add(v.grad, g)
+                     : (g.storage().use_count() == 1 && g.is_contiguous()) ? g
+                                                                           : g.clone();
         if (!v.grad_fn) continue;
 
         Node& node = *v.grad_fn;

@@ -10,54 +10,68 @@
 #include <cmath>
 
 #include "autograd/engine.hpp"
+#include "tensor/row_kernels.hpp"
 
 namespace qkv {
 namespace {
 
-// x, y, xhat: (rows, n) contiguous; w, b: (n) or null; rstd: (rows).
+// x, y, xhat: (rows, n) contiguous; w, b: (n) or null; rstd: (rows). Rows are independent and
+// shared out over the threads.
 template <class T>
 void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* xhat, T* rstd, std::int64_t rows,
                         std::int64_t n, double eps) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-        const T* xr = x + r * n;
-        double m = 0;
-        for (std::int64_t i = 0; i < n; ++i) m += xr[i];
-        m /= static_cast<double>(n);
-        double v = 0;
-        for (std::int64_t i = 0; i < n; ++i) v += (xr[i] - m) * (xr[i] - m);
-        v /= static_cast<double>(n);  // biased variance, as PyTorch
-        const double s = 1.0 / std::sqrt(v + eps);
-        rstd[r] = static_cast<T>(s);
-        for (std::int64_t i = 0; i < n; ++i) {
-            const T h = static_cast<T>((xr[i] - m) * s);
-            xhat[r * n + i] = h;
-            y[r * n + i] = h * (w ? w[i] : T(1)) + (b ? b[i] : T(0));
+    rows::for_rows(rows, n, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t r = first; r < last; ++r) {
+            const T* xr = x + r * n;
+            T* hr = xhat + r * n;
+            T* yr = y + r * n;
+            const T m = rows::sum(xr, n) / static_cast<T>(n);
+            const T v = rows::sum_over<T>(n, [xr, m](std::int64_t i) { return (xr[i] - m) * (xr[i] - m); }) /
+                        static_cast<T>(n);  // biased variance, as PyTorch
+            const T s = static_cast<T>(1.0 / std::sqrt(static_cast<double>(v) + eps));
+            rstd[r] = s;
+            for (std::int64_t i = 0; i < n; ++i) hr[i] = (xr[i] - m) * s;
+            if (w && b)
+                for (std::int64_t i = 0; i < n; ++i) yr[i] = hr[i] * w[i] + b[i];
+            else
+                for (std::int64_t i = 0; i < n; ++i) yr[i] = hr[i] * (w ? w[i] : T(1)) + (b ? b[i] : T(0));
         }
-    }
+    });
 }
 
-// g, xhat, dx: (rows, n); dw, db: (n) accumulators (double, as they sum over every row) or null.
+// g, xhat, dx: (rows, n). dx row by row, over the threads.
 template <class T>
-void layer_norm_backward(const T* g, const T* xhat, const T* rstd, const T* w, T* dx, double* dw, double* db,
-                         std::int64_t rows, std::int64_t n) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-        const T* gr = g + r * n;
-        const T* hr = xhat + r * n;
-        double mean_d = 0, mean_dh = 0;  // mean(dxhat), mean(dxhat * xhat)
-        for (std::int64_t i = 0; i < n; ++i) {
-            const double d = gr[i] * (w ? w[i] : T(1));
-            mean_d += d;
-            mean_dh += d * hr[i];
+void layer_norm_backward_input(const T* g, const T* xhat, const T* rstd, const T* w, T* dx, std::int64_t rows,
+                               std::int64_t n) {
+    rows::for_rows(rows, n, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t r = first; r < last; ++r) {
+            const T* gr = g + r * n;
+            const T* hr = xhat + r * n;
+            T* dr = dx + r * n;
+            // dxhat = g * w; mean(dxhat) and mean(dxhat * xhat)
+            const auto dxhat = [gr, w](std::int64_t i) { return w ? gr[i] * w[i] : gr[i]; };
+            const T mean_d = rows::sum_over<T>(n, dxhat) / static_cast<T>(n);
+            const T mean_dh = rows::sum_over<T>(n, [&](std::int64_t i) { return dxhat(i) * hr[i]; }) / static_cast<T>(n);
+            for (std::int64_t i = 0; i < n; ++i) dr[i] = rstd[r] * (dxhat(i) - mean_d - hr[i] * mean_dh);
         }
-        mean_d /= static_cast<double>(n);
-        mean_dh /= static_cast<double>(n);
-        for (std::int64_t i = 0; i < n; ++i) {
-            const double d = gr[i] * (w ? w[i] : T(1));
-            dx[r * n + i] = static_cast<T>(rstd[r] * (d - mean_d - hr[i] * mean_dh));
-            if (dw) dw[i] += gr[i] * hr[i];
-            if (db) db[i] += gr[i];
+    });
+}
+
+// dw = sum over rows of g * xhat, db = sum over rows of g (double accumulators, or null). The
+// columns are shared out over the threads, and each column is summed in row order, so the
+// result does not depend on the thread count.
+template <class T>
+void layer_norm_backward_params(const T* g, const T* xhat, double* dw, double* db, std::int64_t rows, std::int64_t n) {
+    rows::for_rows(n, rows, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t r = 0; r < rows; ++r) {
+            const T* gr = g + r * n;
+            const T* hr = xhat + r * n;
+            if (dw)
+                for (std::int64_t i = first; i < last; ++i) dw[i] += static_cast<double>(gr[i] * hr[i]);
+            if (db)
+                for (std::int64_t i = first; i < last; ++i) db[i] += static_cast<double>(gr[i]);
         }
-    }
+    });
 }
 
 }  // namespace
@@ -79,7 +93,8 @@ Var layer_norm(const Var& x, const Var& weight, const Var& bias, std::int64_t no
     const Tensor xc = x.data().contiguous();
     const Tensor wc = weight.defined() ? weight.data().contiguous() : Tensor();
     const Tensor bc = bias.defined() ? bias.data().contiguous() : Tensor();
-    Tensor y(x.shape(), x.dtype()), xhat(x.shape(), x.dtype()), rstd({rows}, x.dtype());
+    Tensor y = Tensor::uninitialized(x.shape(), x.dtype()), xhat = Tensor::uninitialized(x.shape(), x.dtype()),
+           rstd = Tensor::uninitialized({rows}, x.dtype());
     dispatch_float(x.dtype(), "layer_norm", [&](auto tag) {
         using T = typename decltype(tag)::type;
         layer_norm_forward<T>(xc.data<T>(), wc.defined() ? wc.data<T>() : nullptr,
@@ -91,13 +106,14 @@ Var layer_norm(const Var& x, const Var& weight, const Var& bias, std::int64_t no
     const bool has_w = weight.defined(), has_b = bias.defined();
     return record("layer_norm", y, inputs, [=](const Tensor& g) -> Grads {
         const Tensor gc = g.contiguous();
-        Tensor dx(xhat.shape(), xhat.dtype());
+        Tensor dx = Tensor::uninitialized(xhat.shape(), xhat.dtype());
         Tensor dw(norm_shape, DType::Float64), db(norm_shape, DType::Float64);
         dispatch_float(xhat.dtype(), "layer_norm_backward", [&](auto tag) {
             using T = typename decltype(tag)::type;
-            layer_norm_backward<T>(gc.data<T>(), xhat.data<T>(), rstd.data<T>(), has_w ? wc.data<T>() : nullptr,
-                                   dx.data<T>(), has_w ? dw.data<double>() : nullptr,
-                                   has_b ? db.data<double>() : nullptr, rows, n);
+            layer_norm_backward_input<T>(gc.data<T>(), xhat.data<T>(), rstd.data<T>(),
+                                         has_w ? wc.data<T>() : nullptr, dx.data<T>(), rows, n);
+            layer_norm_backward_params<T>(gc.data<T>(), xhat.data<T>(), has_w ? dw.data<double>() : nullptr,
+                                          has_b ? db.data<double>() : nullptr, rows, n);
         });
         return {dx, has_w ? dw.to(xhat.dtype()) : Tensor(), has_b ? db.to(xhat.dtype()) : Tensor()};
     });

@@ -10,6 +10,13 @@ Tensor::Tensor(const Shape& shape, DType dtype)
     storage_ = std::make_shared<Storage>(static_cast<std::size_t>(shape_numel(shape)) * dtype_size(dtype));
 }
 
+Tensor Tensor::uninitialized(const Shape& shape, DType dtype) {
+    check_shape(shape, "Tensor");
+    const auto nbytes = static_cast<std::size_t>(shape_numel(shape)) * dtype_size(dtype);
+    return Tensor(std::make_shared<Storage>(nbytes, Storage::Uninitialized{}), shape, contiguous_strides(shape), 0,
+                  dtype);
+}
+
 Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, std::int64_t offset, DType dtype)
     : storage_(std::move(storage)), shape_(std::move(shape)), strides_(std::move(strides)), offset_(offset),
       dtype_(dtype) {
@@ -129,7 +136,7 @@ void copy_(const Tensor& dst, const Tensor& src) {
 
 Tensor Tensor::clone() const {
     check_defined("clone");
-    Tensor out(shape_, dtype_);
+    Tensor out = uninitialized(shape_, dtype_);
     copy_(out, *this);
     return out;
 }
@@ -142,7 +149,7 @@ Tensor Tensor::contiguous() const {
 Tensor Tensor::to(DType dtype) const {
     check_defined("to");
     if (dtype == dtype_) return *this;
-    Tensor out(shape_, dtype);
+    Tensor out = uninitialized(shape_, dtype);
     copy_(out, *this);
     return out;
 }

@@ -24,6 +24,9 @@ public:
 
     // A new contiguous tensor of zeros.
     Tensor(const Shape& shape, DType dtype);
+    // A new contiguous tensor whose values are garbage: for kernels that overwrite every element
+    // (saves the pass that zeroes memory).
+    static Tensor uninitialized(const Shape& shape, DType dtype);
     // A view: `shape`/`strides` (in elements) starting `offset` elements into `storage`.
     // Checks that every reachable element lies inside the storage.
     Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, std::int64_t offset, DType dtype);

@@ -31,6 +31,13 @@
 #include <cmath>
 #include <cstdint>
 
+// Forces inlining into the caller's loop: a call per element would stop the loop vectorising.
+#if defined(__GNUC__)
+#define QKV_ALWAYS_INLINE [[gnu::always_inline]] inline
+#else
+#define QKV_ALWAYS_INLINE inline
+#endif
+
 namespace qkv::fast {
 
 namespace detail {
@@ -58,7 +65,7 @@ template <> struct Format<double> {
 };
 
 // 2^n for an integer n whose biased exponent n + bias lies in [1, 2 bias]: a normal number.
-template <class T> T pow2(typename Format<T>::Int n) {
+template <class T> QKV_ALWAYS_INLINE T pow2(typename Format<T>::Int n) {
     using F = Format<T>;
     return std::bit_cast<T>(static_cast<typename F::Int>((n + F::bias) << F::mantissa_bits));
 }
@@ -106,7 +113,7 @@ inline constexpr float erfc_fit[] = {-0.0001412612688605177f, 0.2847265067433041
 inline constexpr float erfc_fit_end = 4.5f;
 
 // c[0] + c[1] v + ... + c[n-1] v^(n-1), by Horner's rule.
-template <class T, class C, int N> T polynomial(T v, const C (&c)[N], int n = N) {
+template <class T, class C, int N> QKV_ALWAYS_INLINE T polynomial(T v, const C (&c)[N], int n = N) {
     T p = static_cast<T>(c[n - 1]);
     for (int i = n - 2; i >= 0; --i) p = p * v + static_cast<T>(c[i]);
     return p;
@@ -115,7 +122,7 @@ template <class T, class C, int N> T polynomial(T v, const C (&c)[N], int n = N)
 }  // namespace detail
 
 // e^x for float or double.
-template <class T> inline T exp(T x) {
+template <class T> QKV_ALWAYS_INLINE T exp(T x) {
     using F = detail::Format<T>;
     // Clamp into [exp_lo, exp_hi]; written so that NaN becomes exp_lo (a comparison with NaN is
     // false) and never reaches the integer conversion. The end results are still 0 and inf.
@@ -132,7 +139,7 @@ template <class T> inline T exp(T x) {
 }
 
 // tanh(x) for float; double uses std::tanh (only float needs the speed).
-inline float tanh(float x) {
+QKV_ALWAYS_INLINE float tanh(float x) {
     const float a = x < 0 ? -x : x;
     const float near_zero = x * detail::polynomial(x * x, detail::tanh_series);
     const float far = 1.0f - 2.0f / (fast::exp(2.0f * a) + 1.0f);  // e^(2a) = inf gives 1
@@ -142,7 +149,7 @@ inline float tanh(float x) {
 inline double tanh(double x) { return std::tanh(x); }
 
 // erf(x) for float; double uses std::erf.
-inline float erf(float x) {
+QKV_ALWAYS_INLINE float erf(float x) {
     const float a = x < 0 ? -x : x;
     const float near_zero = x * detail::polynomial(x * x, detail::erf_series);
     const float ac = a < detail::erfc_fit_end ? a : detail::erfc_fit_end;  // NaN -> the end

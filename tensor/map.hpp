@@ -98,7 +98,7 @@ template <Accepts accepts, class F>
 Tensor map_unary(const char* op, const Tensor& a, F f) {
     a.check_defined(op);
     check_accepts(a.dtype(), accepts, op);
-    Tensor out(a.shape(), a.dtype());
+    Tensor out = Tensor::uninitialized(a.shape(), a.dtype());  // every element is written
     dispatch_accepted<accepts>(a.dtype(), op, [&](auto tag) {
         using T = typename decltype(tag)::type;
         T* o = raw<T>(out);
@@ -128,7 +128,7 @@ Tensor map_binary(const char* op, const Tensor& a, const Tensor& b, F f, bool to
     check_accepts(a.dtype(), accepts, op);
     const Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
     const Tensor ea = a.expand(shape), eb = b.expand(shape);
-    Tensor out(shape, to_bool ? DType::Bool : a.dtype());
+    Tensor out = Tensor::uninitialized(shape, to_bool ? DType::Bool : a.dtype());  // every element is written
     dispatch_accepted<accepts>(a.dtype(), op, [&](auto tag) {
         using T = typename decltype(tag)::type;
         using O = std::conditional_t<std::is_same_v<decltype(f(T{}, T{})), bool>, std::uint8_t, T>;

@@ -268,7 +268,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     a_shape.insert(a_shape.end(), {M, K});
     b_shape.insert(b_shape.end(), {K, N});
     shape.insert(shape.end(), {M, N});
-    const Tensor out(shape, a.dtype());  // zeros: already the answer when K == 0
+    // Zeros are already the answer when K == 0; otherwise gemm writes every element.
+    const Tensor out = K == 0 ? Tensor(shape, a.dtype()) : Tensor::uninitialized(shape, a.dtype());
     if (out.numel() > 0 && K > 0) {
         const Tensor a3 = a2.expand(a_shape), b3 = b2.expand(b_shape);
         dispatch_float(a.dtype(), "matmul", [&](auto tag) {

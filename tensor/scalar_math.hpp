@@ -17,28 +17,28 @@ inline constexpr double kGeluTanhCubic = 0.044715;
 
 // sigma(x) = 1 / (1 + e^-x), evaluated so that exp only ever sees a non-positive argument:
 // for x < 0 it uses the equal form e^x / (1 + e^x). d sigma / dx = sigma (1 - sigma).
-template <class T> T sigmoid(T x) {
+template <class T> QKV_ALWAYS_INLINE T sigmoid(T x) {
     const T e = fast::exp(x < 0 ? x : -x);  // e^-|x|
     const T s = T(1) / (T(1) + e);
     return x >= 0 ? s : e * s;
 }
 
 // GELU (exact): x Phi(x), Phi the standard normal CDF = (1 + erf(x / sqrt 2)) / 2.
-template <class T> T gelu(T x) { return T(0.5) * x * (T(1) + fast::erf(x * T(kInvSqrt2))); }
+template <class T> QKV_ALWAYS_INLINE T gelu(T x) { return T(0.5) * x * (T(1) + fast::erf(x * T(kInvSqrt2))); }
 // d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi) the normal density.
-template <class T> T gelu_grad(T x) {
+template <class T> QKV_ALWAYS_INLINE T gelu_grad(T x) {
     const T cdf = T(0.5) * (T(1) + fast::erf(x * T(kInvSqrt2)));
     const T pdf = T(kInvSqrt2Pi) * fast::exp(T(-0.5) * x * x);
     return cdf + x * pdf;
 }
 
 // GELU (tanh approximation): x (1 + tanh(u)) / 2 with u = sqrt(2/pi) (x + 0.044715 x^3).
-template <class T> T gelu_tanh(T x) {
+template <class T> QKV_ALWAYS_INLINE T gelu_tanh(T x) {
     const T u = T(kSqrt2OverPi) * (x + T(kGeluTanhCubic) * x * x * x);
     return T(0.5) * x * (T(1) + fast::tanh(u));
 }
 // d/dx = (1 + tanh u) / 2 + x (1 - tanh^2 u) u' / 2, with u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
-template <class T> T gelu_tanh_grad(T x) {
+template <class T> QKV_ALWAYS_INLINE T gelu_tanh_grad(T x) {
     const T u = T(kSqrt2OverPi) * (x + T(kGeluTanhCubic) * x * x * x);
     const T t = fast::tanh(u);
     const T du = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluTanhCubic) * x * x);

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "tensor/row_kernels.hpp"
+
 namespace qkv {
 namespace {
 
@@ -29,7 +31,24 @@ Tensor softmax_impl(const Tensor& a, std::int64_t dim_in, const char* op) {
     a.check_defined(op);
     if (a.dim() == 0) return softmax_impl<Log>(a.reshape({1}), 0, op).reshape({});
     const std::int64_t dim = normalize_dim(dim_in, a.dim(), op);
-    Tensor out(a.shape(), a.dtype());
+    Tensor out = Tensor::uninitialized(a.shape(), a.dtype());  // every element is written
+    if (dim == a.dim() - 1 && a.is_contiguous()) {
+        // The common case, rows laid end to end: the vectorised row kernels, rows shared out over
+        // the threads.
+        const std::int64_t n = a.size(-1), count = n ? a.numel() / n : 0;
+        dispatch_float(a.dtype(), op, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            const T* x = a.data<T>();
+            T* y = out.data<T>();
+            rows::for_rows(count, n, [&](std::int64_t first, std::int64_t last) {
+                for (std::int64_t r = first; r < last; ++r) {
+                    if constexpr (Log) rows::log_softmax(x + r * n, y + r * n, n);
+                    else rows::softmax(x + r * n, y + r * n, n);
+                }
+            });
+        });
+        return out;
+    }
     dispatch_float(a.dtype(), op, [&](auto tag) {
         using T = typename decltype(tag)::type;
         for_each_line<T>(a, out, dim, [](const T* x, T* y, std::int64_t n, std::int64_t sx, std::int64_t sy) {
