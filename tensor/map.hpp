@@ -142,6 +142,10 @@ Tensor map_binary(const char* op, const Tensor& a, const Tensor& b, F f, bool to
                           const T* py = y + off[2];
                           if (unit)
                               for (std::int64_t k = 0; k < n; ++k) po[k] = static_cast<O>(f(px[k], py[k]));
+                          else if (step[0] == 1 && step[1] == 1 && step[2] == 0)  // b constant along the row
+                              for (std::int64_t k = 0; k < n; ++k) po[k] = static_cast<O>(f(px[k], *py));
+                          else if (step[0] == 1 && step[1] == 0 && step[2] == 1)  // a constant along the row
+                              for (std::int64_t k = 0; k < n; ++k) po[k] = static_cast<O>(f(*px, py[k]));
                           else
                               for (std::int64_t k = 0; k < n; ++k)
                                   po[k * step[0]] = static_cast<O>(f(px[k * step[1]], py[k * step[2]]));
@@ -174,6 +178,8 @@ void update_binary(const char* op, const Tensor& a, const Tensor& b_in, F f) {
                           const T* py = y + off[1];
                           if (unit)
                               for (std::int64_t k = 0; k < n; ++k) px[k] = static_cast<T>(f(px[k], py[k]));
+                          else if (step[0] == 1 && step[1] == 0)  // b constant along the row
+                              for (std::int64_t k = 0; k < n; ++k) px[k] = static_cast<T>(f(px[k], *py));
                           else
                               for (std::int64_t k = 0; k < n; ++k)
                                   px[k * step[0]] = static_cast<T>(f(px[k * step[0]], py[k * step[1]]));
