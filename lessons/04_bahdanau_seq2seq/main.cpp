@@ -197,18 +197,17 @@ void show_article_bound() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const lesson::LessonArgs args = lesson::parse_lesson_args(
-        argc, argv,
-        {"04_bahdanau_seq2seq",
-         "Bahdanau attention in a GRU encoder-decoder: reversal, dates, and the same model without attention",
-         default_steps,
-         {{"task", "reversal, dates or all (default all)"},
-          {"years", "FIRST-LAST: the years of four-digit-year dates (default 1000-2999)"}}});
+    const lesson::LessonInfo info{
+        "04_bahdanau_seq2seq",
+        "Bahdanau attention in a GRU encoder-decoder: reversal, dates, and the same model without attention",
+        default_steps,
+        {{"task", "reversal, dates or all (default all)"},
+         {"years", "FIRST-LAST: the years of four-digit-year dates (default 1000-2999)"}}};
+    const lesson::LessonArgs args = lesson::parse_lesson_args(argc, argv, info);
     if (!args.ok) return args.exit_code;
     const std::string task = args.extra.count("task") ? args.extra.at("task") : "all";
     if (task != "reversal" && task != "dates" && task != "all") {
-        std::cerr << "lesson04: --task must be reversal, dates or all, got '" << task << "' (see --help)\n";
-        return 2;
+        return lesson::flag_error(info, "--task must be reversal, dates or all, got '" + task + "'");
     }
     DatesOptions years;
     if (args.extra.count("years")) {
@@ -217,8 +216,7 @@ int main(int argc, char** argv) {
         char dash = 0, extra = 0;
         if (std::sscanf(y.c_str(), "%d%c%d%c", &first, &dash, &last, &extra) != 3 || dash != '-' || first < 1000 ||
             last > 2999 || first > last) {
-            std::cerr << "lesson04: --years must be FIRST-LAST within 1000-2999, got '" << y << "' (see --help)\n";
-            return 2;
+            return lesson::flag_error(info, "--years must be FIRST-LAST within 1000-2999, got '" + y + "'");
         }
         years.first_year = first, years.last_year = last;
     }
