@@ -113,7 +113,13 @@ template <class T>
 void pack_b(const T* B, std::int64_t b_row, std::int64_t b_col, std::int64_t pc, std::int64_t kc, std::int64_t jc,
             std::int64_t nc, T* packed_b) {
     constexpr int NR = gemm_kernel::Tiles<T>::NR;
-    for (std::int64_t j = 0; j < nc; j += NR)
+    std::int64_t j = 0;
+    if (b_col == 1) {  // B's columns are adjacent: all whole panels in one sweep over B's rows
+        const std::int64_t whole = nc / NR;
+        gemm_kernel::pack_adjacent_panels<T, NR>(B + pc * b_row + jc, b_row, whole, kc, packed_b);
+        j = whole * NR;
+    }
+    for (; j < nc; j += NR)
         gemm_kernel::pack_panel<T, NR>(B + pc * b_row + (jc + j) * b_col, b_col, b_row,
                                        std::min<std::int64_t>(NR, nc - j), kc, packed_b + j * kc);
 }
@@ -123,7 +129,13 @@ template <class T>
 void pack_a(const T* A, std::int64_t a_row, std::int64_t a_col, std::int64_t ic, std::int64_t mc, std::int64_t pc,
             std::int64_t kc, T* packed_a) {
     constexpr int MR = gemm_kernel::Tiles<T>::MR;
-    for (std::int64_t i = 0; i < mc; i += MR)
+    std::int64_t i = 0;
+    if (a_row == 1) {  // A's rows are adjacent (A is transposed): whole panels in one sweep
+        const std::int64_t whole = mc / MR;
+        gemm_kernel::pack_adjacent_panels<T, MR>(A + ic + pc * a_col, a_col, whole, kc, packed_a);
+        i = whole * MR;
+    }
+    for (; i < mc; i += MR)
         gemm_kernel::pack_panel<T, MR>(A + (ic + i) * a_row + pc * a_col, a_row, a_col,
                                        std::min<std::int64_t>(MR, mc - i), kc, packed_a + i * kc);
 }
