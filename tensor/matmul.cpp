@@ -232,22 +232,25 @@ void batched_gemm(const Tensor& a, const Tensor& b, const Tensor& out) {
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
     T* pc = out.data<T>();
-    const auto run = [&](std::int64_t first, std::int64_t last) {
-        for (std::int64_t p = first; p < last; ++p) {
-            const auto& off = offsets[static_cast<std::size_t>(p)];
-            gemm<T>(M, N, K, pa + off[0], a.stride(-2), a.stride(-1), pb + off[1], b.stride(-2), b.stride(-1),
-                    pc + off[2], N);
-        }
-    };
-    // Many products, or small ones: whole products per thread (gemm then stays on its thread, as
-    // a parallel_for inside a chunk runs inline). A few large ones: one after another, each
-    // spread over the threads by gemm itself.
+    const std::int64_t a_row = a.stride(-2), a_col = a.stride(-1), b_row = b.stride(-2), b_col = b.stride(-1);
+    // Many products, or small ones: whole products per thread, each straight to the one-thread
+    // loops (attention's heads are often a few thousand flops each, less than the bookkeeping
+    // of a threaded call). A few large ones: one after another, each spread over the threads.
     const auto count = static_cast<std::int64_t>(offsets.size());
     const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
-    if (count >= 2 * num_threads() || flops < parallel_min_flops)
-        parallel_for(count, static_cast<std::int64_t>(parallel_min_flops / flops) + 1, run);
-    else
-        run(0, count);
+    if (count >= 2 * num_threads() || flops < parallel_min_flops) {
+        parallel_for(count, static_cast<std::int64_t>(parallel_min_flops / flops) + 1,
+                     [&](std::int64_t first, std::int64_t last) {
+                         for (std::int64_t p = first; p < last; ++p) {
+                             const auto& off = offsets[static_cast<std::size_t>(p)];
+                             gemm_one_thread<T>(M, N, K, pa + off[0], a_row, a_col, pb + off[1], b_row, b_col,
+                                                pc + off[2], N);
+                         }
+                     });
+    } else {
+        for (const auto& off : offsets)
+            gemm<T>(M, N, K, pa + off[0], a_row, a_col, pb + off[1], b_row, b_col, pc + off[2], N);
+    }
 }
 
 }  // namespace
