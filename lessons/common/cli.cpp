@@ -33,14 +33,18 @@ bool parse_number(const std::string& text, T& out) {
 
 }  // namespace
 
+int flag_error(const LessonInfo& info, const std::string& message) {
+    std::cerr << info.name << ": " << message << "\n" << usage(info);
+    return 2;
+}
+
 LessonArgs parse_lesson_args(int argc, const char* const* argv, const LessonInfo& info) {
     LessonArgs args;
     args.steps = info.default_steps;
     args.out_dir = info.name;
     auto error = [&](const std::string& message) {
-        std::cerr << info.name << ": " << message << "\n" << usage(info);
         args.ok = false;
-        args.exit_code = 2;
+        args.exit_code = flag_error(info, message);
         return args;
     };
     for (int i = 1; i < argc; ++i) {

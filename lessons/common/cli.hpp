@@ -36,6 +36,11 @@ struct LessonArgs {
 // Sets the thread count when parsing succeeds.
 LessonArgs parse_lesson_args(int argc, const char* const* argv, const LessonInfo& info);
 
+// For a lesson's own flags: prints "name: message" and the usage to stderr and returns the exit
+// status 2, so a bad value reads the same as a bad standard flag:
+//   if (task != "all" && ...) return lesson::flag_error(info, "--task must be ..., got '" + task + "'");
+int flag_error(const LessonInfo& info, const std::string& message);
+
 // "DIR/name", for the files a lesson writes; creates DIR if needed (throws qkv::Error if it cannot).
 std::string out_path(const LessonArgs& args, const std::string& name);
 

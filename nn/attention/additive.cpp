@@ -37,11 +37,28 @@ AdditiveAttention::AdditiveAttention(std::int64_t query_size, std::int64_t key_s
 
 AttentionOutput AdditiveAttention::forward(const Var& q, const Var& k, const Var& v, const Tensor& mask) {
     check_inputs(q, k, v, W_q.in_features(), W_k.in_features());
+    return forward_projected(q, project_keys(k), v, mask);
+}
+
+Var AdditiveAttention::project_keys(const Var& k) {
+    if (k.dim() != 3 || k.size(2) != W_k.in_features())
+        fail("AdditiveAttention", "k ", shape_str(k.shape()), " should be (B, Tk, ", W_k.in_features(),
+             "): (batch, keys, key_size)");
+    return W_k(k);  // (B, Tk, h)
+}
+
+AttentionOutput AdditiveAttention::forward_projected(const Var& q, const Var& k_proj, const Var& v,
+                                                     const Tensor& mask) {
+    const std::int64_t h = W_q.out_features();
+    if (q.dim() != 3 || q.size(2) != W_q.in_features() || k_proj.dim() != 3 || k_proj.size(2) != h ||
+        v.dim() != 3 || q.size(0) != k_proj.size(0) || k_proj.size(0) != v.size(0) || k_proj.size(1) != v.size(1))
+        fail("AdditiveAttention", "q ", shape_str(q.shape()), ", projected k ", shape_str(k_proj.shape()), ", v ",
+             shape_str(v.shape()), " must be (B, Tq, ", W_q.in_features(), "), (B, Tk, ", h, ") and (B, Tk, dv)");
     // Project once per query and once per key, then pair every query with every key by
     // broadcasting: Tq + Tk projections instead of Tq * Tk.
-    const Var q_h = W_q(q).unsqueeze(2);  // (B, Tq, h) -> (B, Tq, 1, h)
-    const Var k_h = W_k(k).unsqueeze(1);  // (B, Tk, h) -> (B, 1, Tk, h)
-    const Var features = tanh(q_h + k_h);  // (B, Tq, Tk, h): one hidden layer per (query, key) pair
+    const Var q_h = W_q(q).unsqueeze(2);        // (B, Tq, h) -> (B, Tq, 1, h)
+    const Var k_h = k_proj.unsqueeze(1);        // (B, Tk, h) -> (B, 1, Tk, h)
+    const Var features = tanh(q_h + k_h);       // (B, Tq, Tk, h): one hidden layer per (query, key) pair
     const Var scores = w_v(features).squeeze(-1);  // (B, Tq, Tk, 1) -> (B, Tq, Tk)
     return attend(scores, v, mask);
 }

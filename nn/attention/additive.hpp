@@ -23,6 +23,15 @@ public:
     // q (B, Tq, dq), k (B, Tk, dk), v (B, Tk, dv); mask as in scaled_dot_product_attention.
     AttentionOutput forward(const Var& q, const Var& k, const Var& v, const Tensor& mask = Tensor());
 
+    // The same in two halves, for a decoder that asks one query per step against keys that do
+    // not change (the encoder states). W_k k is (B, Tk, dk) @ (dk, h): done inside forward() it
+    // would be redone at every one of the T decoder steps, T times the same matmul on the
+    // largest operand; projected once per sequence, each step only projects its query (B, dq)
+    // and adds. forward(q, k, v, mask) == forward_projected(q, project_keys(k), v, mask).
+    Var project_keys(const Var& k);  // (B, Tk, dk) -> (B, Tk, h)
+    // q (B, Tq, dq), k_proj (B, Tk, h) from project_keys, v (B, Tk, dv).
+    AttentionOutput forward_projected(const Var& q, const Var& k_proj, const Var& v, const Tensor& mask = Tensor());
+
     Linear W_q, W_k, w_v;
 
     void visit(Visitor& v) override;

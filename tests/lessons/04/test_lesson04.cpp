@@ -1,0 +1,327 @@
+// Lesson 04: the invariants the lesson teaches and the data it trains on. Attention rows sum to
+// 1 and padded source positions get exactly 0; one decoder step with attention passes the
+// gradient checker; the generated data is what it claims (reversed sequences; dates that parse
+// back, by a parser written here, to the date they were made from; held-out sets never drawn
+// for training); and the same seed gives the same numbers for any thread count. The outcomes at
+// the full budget are in test_lesson04_slow.cpp.
+#include <doctest/doctest.h>
+
+#include <cctype>
+#include <cmath>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "lessons/04_bahdanau_seq2seq/dates.hpp"
+#include "lessons/04_bahdanau_seq2seq/reversal.hpp"
+#include "lessons/04_bahdanau_seq2seq/training.hpp"
+#include "nn/attention/scaled_dot_product.hpp"
+#include "nn/text/tokenizers.hpp"
+#include "tensor/thread_pool.hpp"
+
+using namespace qkv;
+using namespace qkv::lesson04;
+
+namespace {
+
+std::string text(const nn::Vocab& vocab, const std::vector<std::int64_t>& ids) {
+    std::string s;
+    for (std::int64_t id : ids) s += vocab.token(id);
+    return s;
+}
+
+// ---- an independent date parser: numbers and month words, read per format --------------------
+
+const char* const months[] = {"january", "february", "march",     "april",   "may",      "june",
+                              "july",    "august",   "september", "october", "november", "december"};
+
+struct Parsed {
+    int year = 0, month = 0, day = 0;
+    std::string weekday;  // lower case, as written ("sat", "saturday"), or empty
+};
+
+Parsed parse(const std::string& s, int format) {
+    std::vector<std::string> nums, words;
+    std::string cur;
+    bool digits = false;
+    const auto flush = [&] {
+        if (!cur.empty()) (digits ? nums : words).push_back(cur);
+        cur.clear();
+    };
+    for (unsigned char c : s) {
+        const bool d = std::isdigit(c) != 0, a = std::isalpha(c) != 0;
+        if ((d && !digits) || (a && digits) || (!d && !a)) flush();
+        if (d || a) cur += static_cast<char>(std::tolower(c)), digits = d;
+    }
+    flush();
+    Parsed p;
+    for (const std::string& w : words) {
+        for (int m = 0; m < 12; ++m)
+            if (w == months[m] || w == std::string(months[m]).substr(0, 3)) p.month = m + 1;
+        if (w.size() >= 3 && w.substr(w.size() - 3) == "day") p.weekday = w;
+        if (w == "mon" || w == "tue" || w == "wed" || w == "thu" || w == "fri" || w == "sat" || w == "sun") p.weekday = w;
+    }
+    const auto n = [&](std::size_t i) { return std::stoi(nums.at(i)); };
+    const auto century = [](int yy) { return yy < 50 ? 2000 + yy : 1900 + yy; };
+    switch (format) {
+        case 0: case 1: case 2: case 7: case 10: p.day = n(0), p.year = n(1); break;
+        case 3: p.day = n(0), p.month = n(1), p.year = century(n(2)); break;
+        case 4: case 8: p.year = n(0), p.month = n(1), p.day = n(2); break;
+        case 5: p.day = n(0), p.month = n(1), p.year = n(2); break;
+        case 6: p.month = n(0), p.day = n(1), p.year = n(2); break;
+        case 9: p.day = n(0), p.year = century(n(1)); break;
+        case 11: p.year = std::stoi(nums.at(0).substr(0, 4)), p.month = std::stoi(nums[0].substr(4, 2)),
+                 p.day = std::stoi(nums[0].substr(6, 2)); break;
+        default: FAIL("unknown format ", format);
+    }
+    return p;
+}
+
+// ---- gradcheck plumbing: gradcheck's leaves become a module's parameters --------------------
+
+class AssignParameters : public nn::Visitor {
+public:
+    explicit AssignParameters(std::vector<Var> values) : values_(std::move(values)) {}
+    void param(const std::string&, Var& p) override {
+        if (p.defined()) p = values_.at(next_++);
+    }
+    void module(const std::string&, nn::Module& m) override { m.visit(*this); }
+
+private:
+    std::vector<Var> values_;
+    std::size_t next_ = 0;
+};
+
+}  // namespace
+
+TEST_SUITE("lesson04") {
+
+TEST_CASE("reversal data: targets mirror sources, lengths 3-8 over 10 symbols, held-out never drawn") {
+    const Task task = reversal_task(0);
+    REQUIRE(task.heldout.size() == 1000);
+    std::set<std::vector<std::int64_t>> held;
+    const std::int64_t zero = task.src_vocab.id("0");
+    for (const Example& e : task.heldout) {
+        const auto n = static_cast<std::int64_t>(e.src.size());
+        CHECK(n >= 3);
+        CHECK(n <= 8);
+        REQUIRE(e.tgt.size() == e.src.size());
+        for (std::int64_t i = 0; i < n; ++i) {
+            CHECK(e.tgt[static_cast<std::size_t>(i)] == e.src[static_cast<std::size_t>(n - 1 - i)]);
+            CHECK(e.align[static_cast<std::size_t>(i)] == n - 1 - i);
+            CHECK(e.src[static_cast<std::size_t>(i)] >= zero);
+            CHECK(e.src[static_cast<std::size_t>(i)] < zero + 10);
+        }
+        held.insert(e.src);
+    }
+    CHECK(held.size() == 1000);  // distinct
+    Generator gen(1);
+    std::set<std::size_t> lengths;
+    for (int i = 0; i < 20000; ++i) {
+        const Example e = task.sample(gen);
+        lengths.insert(e.src.size());
+        if (held.count(e.src)) FAIL("a training draw repeats a held-out sequence");
+    }
+    CHECK(lengths == std::set<std::size_t>{3, 4, 5, 6, 7, 8});
+}
+
+TEST_CASE("dates: the issue's example, leap years, and weekdays that advance one a day") {
+    CHECK(format_date({2026, 11, 21}, 2).text == "Saturday, November 21, 2026");
+    CHECK(format_date({2026, 11, 21}, 0).text == "21 Nov 2026");
+    CHECK(format_date({2026, 11, 21}, 1).text == "November 21, 2026");
+    CHECK(format_date({2026, 11, 21}, 3).text == "21/11/26");
+    CHECK(format_date({2026, 11, 21}, 4).text == "2026年11月21日");
+    CHECK(format_date({2026, 11, 1}, 7).text == "1st November 2026");
+    CHECK(format_date({2026, 11, 12}, 7).text == "12th November 2026");
+    CHECK(iso({2026, 11, 21}) == "2026-11-21");
+    CHECK(all_dates(2000, 2000).size() == 366);  // divisible by 400
+    CHECK(all_dates(1900, 1900).size() == 365);  // by 100, not 400
+    CHECK(all_dates(2024, 2024).size() == 366);
+    const std::vector<Date> days = all_dates();
+    CHECK(days.size() == 730485);  // 2000 years of 365.2425 days
+    for (std::size_t i = 1; i < days.size(); ++i)
+        if (weekday(days[i]) != (weekday(days[i - 1]) + 1) % 7) FAIL("weekday does not advance at ", iso(days[i]));
+    CHECK_THROWS_AS(format_date({1949, 12, 31}, 3), Error);  // two-digit years cover 1950 .. 2049 only
+    CHECK_THROWS_AS(format_date({2026, 2, 29}, 0), Error);
+}
+
+TEST_CASE("dates: every held-out and training example parses back to its target date") {
+    const Task task = dates_task(0);
+    REQUIRE(task.heldout.size() == 1000);
+    std::vector<Example> examples = task.heldout;
+    Generator gen(5);
+    for (int i = 0; i < 3000; ++i) examples.push_back(task.sample(gen));
+    std::set<int> formats;
+    const char* const wdays[] = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
+    for (const Example& e : examples) {
+        const std::string src = text(task.src_vocab, e.src), tgt = text(task.tgt_vocab, e.tgt);
+        INFO(src, " -> ", tgt, " (format ", e.kind, ")");
+        formats.insert(e.kind);
+        const Parsed p = parse(src, e.kind);
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", p.year, p.month, p.day);
+        CHECK(std::string(buf) == tgt);
+        const Date d{p.year, p.month, p.day};
+        if (!p.weekday.empty()) CHECK(std::string(wdays[weekday(d)]).substr(0, p.weekday.size()) == p.weekday);
+        if (two_digit_year(e.kind)) CHECK((p.year >= 1950 && p.year <= 2049));
+        // The alignment labels point at the very digit the output writes.
+        const std::vector<std::string> chars = nn::split_chars(src);
+        int counted = 0;
+        for (std::size_t i = 0; i < e.align.size(); ++i) {
+            if (e.align[i] < 0) continue;
+            ++counted;
+            CHECK(chars.at(static_cast<std::size_t>(e.align[i])) == std::string(1, tgt[i]));
+            CHECK(((i <= 3) || i == 8 || i == 9));  // year or day digits only
+        }
+        // Year digits counted: all 4, or the last 2 when the year is written with 2; the day's
+        // units digit always, its tens digit when written.
+        const std::set<int> zero_padded_day = {3, 5, 6, 8, 9, 11};  // dd in the format's name
+        const bool two_day_digits = zero_padded_day.count(e.kind) || p.day >= 10;
+        CHECK(counted == (two_digit_year(e.kind) ? 2 : 4) + (two_day_digits ? 2 : 1));
+        CHECK(e.align[9] >= 0);
+    }
+    CHECK(formats.size() == static_cast<std::size_t>(num_date_formats));
+    CHECK(num_date_formats >= 10);
+}
+
+TEST_CASE("dates: held-out days are distinct and never drawn for training") {
+    const Task task = dates_task(0);
+    std::set<std::string> held;
+    for (const Example& e : task.heldout) held.insert(text(task.tgt_vocab, e.tgt));
+    CHECK(held.size() == task.heldout.size());
+    Generator gen(9);
+    for (int i = 0; i < 30000; ++i)
+        if (held.count(text(task.tgt_vocab, task.sample(gen).tgt))) FAIL("a training draw repeats a held-out day");
+}
+
+TEST_CASE("attention rows sum to 1 and padded source positions get exactly 0, on a bucketed date batch") {
+    const Task task = dates_task(0, {200});
+    Generator gen(3);
+    const std::vector<std::vector<Example>> batches = draw_bucketed(task, 16, 2, gen);
+    nn::Seq2SeqConfig mc;
+    mc.src_vocab = task.src_vocab.size(), mc.tgt_vocab = task.tgt_vocab.size();
+    nn::Seq2Seq model(mc, gen);
+    for (const auto& examples : batches) {
+        const Seq2SeqBatch b = make_batch(examples, task.tgt_vocab);
+        const nn::Seq2SeqOutput out = model(b.src, b.src_lengths, b.tgt_in);
+        const Tensor a = out.attention.data();  // (B, T, S)
+        for (std::int64_t k = 0; k < a.size(0); ++k) {
+            const auto len = static_cast<std::int64_t>(examples[static_cast<std::size_t>(k)].src.size());
+            for (std::int64_t i = 0; i < a.size(1); ++i) {
+                double total = 0;
+                for (std::int64_t j = 0; j < a.size(2); ++j) {
+                    total += a.at({k, i, j});
+                    if (j >= len && a.at({k, i, j}) != 0.0) FAIL("padded position ", j, " of a length-", len, " source has weight ", a.at({k, i, j}));
+                }
+                CHECK(total == doctest::Approx(1.0).epsilon(1e-5));
+            }
+        }
+    }
+}
+
+TEST_CASE("gradcheck: one GRU decoder step with additive attention over a padded source") {
+    nn::Seq2SeqConfig mc;
+    mc.src_vocab = 6, mc.tgt_vocab = 5, mc.embed_size = 2, mc.hidden_size = 3, mc.attention_size = 2;
+    Generator gen(21);
+    nn::Seq2Seq model(mc, gen);
+    model.to(DType::Float64);
+    nn::BahdanauDecoder& dec = model.decoder;
+    const std::int64_t B = 2, S = 4, E = 2, H = 3;
+    const Tensor lengths = from_vector(std::vector<std::int64_t>{4, 2});
+    const Tensor mask = nn::padding_mask(lengths, S);  // (B, 1, S)
+    std::vector<Tensor> inputs = {randn({B, E}, 0, 1, DType::Float64, gen), randn({B, H}, 0, 1, DType::Float64, gen),
+                                  randn({B, S, 2 * H}, 0, 1, DType::Float64, gen)};
+    std::size_t n_params = 0;
+    for (nn::Module* m : std::vector<nn::Module*>{&*dec.attention, &dec.cell})
+        for (const Var& p : m->parameters()) inputs.push_back(p.data().clone()), ++n_params;
+    const auto step = [&](const std::vector<Var>& x) {
+        std::vector<Var> att(x.begin() + 3, x.begin() + 6), cell(x.begin() + 6, x.end());
+        AssignParameters a(att), c(cell);
+        dec.attention->visit(a);
+        dec.cell.visit(c);
+        nn::DecoderMemory m;
+        m.values = x[2];
+        m.keys = dec.attention->project_keys(x[2]);
+        m.mask = mask;
+        const nn::DecoderStep d = dec.step(x[0], x[1], m);
+        return concat({d.state, d.context, d.weights}, 1);  // (B, H + 2H + S)
+    };
+    REQUIRE(n_params == 7);  // W_q, W_k, w_v; weight_ih, weight_hh, bias_ih, bias_hh
+    const GradcheckResult r = gradcheck(step, inputs);
+    INFO(r.message);
+    CHECK(r.ok);
+
+    // The padded annotations (sequence 1, positions 2 and 3) get no gradient at all.
+    std::vector<Var> leaves;
+    for (const Tensor& t : inputs) leaves.push_back(Var(t.clone(), true));
+    sum(step(leaves)).backward();
+    const Tensor g = leaves[2].grad();
+    for (std::int64_t j = 2; j < S; ++j)
+        for (std::int64_t k = 0; k < 2 * H; ++k) CHECK(g.at({1, j, k}) == 0.0);
+    double real = 0;
+    for (std::int64_t k = 0; k < 2 * H; ++k) real += std::abs(g.at({1, 1, k}));
+    CHECK(real > 0);
+}
+
+TEST_CASE("the same seed gives the same losses and decodings, for 1 and 2 threads") {
+    const Task task = reversal_task(4, {3, 8, 10, 100});
+    const TrainConfig c = reversal_config(4, 6);
+    const int saved = num_threads();
+    set_num_threads(1);
+    Trained a = train(task, c);
+    const Evaluation ea = evaluate(a.model, task);
+    set_num_threads(2);
+    Trained b = train(task, c);
+    const Evaluation eb = evaluate(b.model, task);
+    set_num_threads(saved);
+    CHECK(a.losses == b.losses);
+    CHECK(ea.decoded == eb.decoded);
+    Trained other = train(task, reversal_config(5, 6));
+    CHECK(other.losses != a.losses);
+    // And the data: the same seed, the same held-out set; another seed, another.
+    CHECK(reversal_task(4, {3, 8, 10, 100}).heldout[7].src == task.heldout[7].src);
+    CHECK(dates_task(4, {50}).heldout[3].src == dates_task(4, {50}).heldout[3].src);
+    CHECK(dates_task(4, {50}).heldout[3].src != dates_task(5, {50}).heldout[3].src);
+}
+
+TEST_CASE("evaluate counts exact matches and alignments as a plain loop over greedy decoding does") {
+    const Task task = reversal_task(2, {3, 8, 10, 60});
+    Trained t = train(task, reversal_config(2, 40));
+    CHECK(t.losses.back() < t.losses.front());
+    const Evaluation ev = evaluate(t.model, task, 25);  // batches of 25, the last one short
+    std::int64_t exact = 0, aligned = 0, counted = 0;
+    for (const Example& e : task.heldout) {
+        const Seq2SeqBatch b = make_batch({e}, task.tgt_vocab);
+        const nn::GreedyOutput g = t.model.greedy_decode(b.src, b.src_lengths, 9, task.tgt_vocab.bos_id(), task.tgt_vocab.eos_id());
+        exact += g.tokens[0] == e.tgt;
+        const auto n = static_cast<std::int64_t>(e.src.size());
+        const auto rows = static_cast<std::int64_t>(g.tokens[0].size()) + 1;
+        for (std::int64_t i = 0; i < n; ++i) {
+            ++counted;
+            if (i >= std::min(rows, g.attention.size(1))) continue;
+            std::int64_t best = 0;
+            for (std::int64_t j = 1; j < n; ++j)
+                if (g.attention.at({0, i, j}) > g.attention.at({0, i, best})) best = j;
+            aligned += best == n - 1 - i;
+        }
+    }
+    CHECK(ev.exact_match == doctest::Approx(static_cast<double>(exact) / 60.0));
+    CHECK(ev.counted == counted);
+    CHECK(ev.aligned == aligned);
+    std::int64_t total = 0;
+    for (std::int64_t c : ev.total_by_len) total += c;
+    CHECK(total == 60);
+}
+
+TEST_CASE("bad task options and batches are rejected with clear errors") {
+    CHECK_THROWS_WITH_AS(reversal_task(0, {5, 3, 10, 10}),
+                         "reversal_task: need 1 <= min_len <= max_len and 1 <= symbols <= 10, got lengths 5..3 and 10 symbols",
+                         Error);
+    CHECK_THROWS_AS(dates_task(0, {1000, 900, 2000}), Error);
+    CHECK_THROWS_AS(date_format_name(12), Error);
+    const Task task = reversal_task(0, {3, 8, 10, 10});
+    Generator gen(0);
+    CHECK_THROWS_AS(draw_bucketed(task, 0, 2, gen), Error);
+}
+
+}  // TEST_SUITE
