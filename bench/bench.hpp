@@ -44,6 +44,22 @@ template <class F> double median_seconds_within(double budget, F&& f) {
     return t[t.size() / 2];
 }
 
+// Like median_seconds_within, but returns the fastest and the median time per call.
+struct Timing {
+    double best, median;
+};
+template <class F> Timing timing_within(double budget, F&& f) {
+    f();
+    std::vector<double> t;
+    double total = 0;
+    while (t.size() < 3 || (total < budget && t.size() < 1000)) {
+        t.push_back(seconds(f));
+        total += t.back();
+    }
+    std::sort(t.begin(), t.end());
+    return {t.front(), t[t.size() / 2]};
+}
+
 // Each measurement fills its part of the report: `json` under the key, and rows of the
 // printed table.
 struct Report {

@@ -14,12 +14,21 @@ median wall time of one full step (zero_grad, forward, loss, backward, optimizer
 import argparse
 import json
 import math
+import os
 import statistics
+import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# BLAS (OpenBLAS when it is Debian's libblas.so.3) starts its own threads; give it the same
+# count as PyTorch's, or the two pools together ask for twice the cores there are.
+for flag, value in zip(sys.argv, sys.argv[1:]):
+    if flag == "--threads":
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", value)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
+
+import torch  # noqa: E402  (after the environment is set)
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 VOCAB, D, HEADS, FFN, DROPOUT = 1000, 128, 4, 512, 0.1
 

@@ -1,8 +1,110 @@
-// train_step_ms: filled in once nn/bert and nn/transformer exist.
+// train_step_ms: one full training step (zero_grad, forward, loss, backward, AdamW update) of
+// the two models the lessons train, at fixed sizes, the median over 20 steps after 3 warm-up
+// steps. bench/torch_reference.py times the same steps in PyTorch.
+//
+//   tiny_bert:   BertForPreTraining, vocab 1000, D 128, 4 heads, 2 layers, FFN 512, T 64, B 32,
+//                MLM loss over every position + NSP loss, dropout 0.1
+//   transformer: encoder-decoder, vocab 1000, D 128, 4 heads, 2 + 2 layers, FFN 512,
+//                source and target length 32, B 64, causal target mask, dropout 0.1
+//
+// Built only once nn/bert and nn/transformer exist (before that the figures are left out).
+#include <cstdio>
+#include <vector>
+
 #include "bench/bench.hpp"
+
+#if __has_include("nn/bert/pretraining.hpp") && __has_include("nn/transformer/transformer.hpp")
+#define QKV_BENCH_HAS_MODELS 1
+#include "nn/bert/pretraining.hpp"
+#include "nn/optim/adam.hpp"
+#include "nn/transformer/transformer.hpp"
+#include "tensor/tensor.hpp"
+#endif
 
 namespace qkv::bench {
 
-void measure_train_steps(Report&, bool) {}
+#ifdef QKV_BENCH_HAS_MODELS
+namespace {
+
+constexpr std::int64_t vocab = 1000;
+
+// Median milliseconds of `step` over `runs` calls after `warmup`.
+template <class Step> double step_ms(bool quick, Step&& step) {
+    return median_seconds(quick ? 1 : 3, quick ? 3 : 20, step) * 1e3;
+}
+
+double tiny_bert_step_ms(bool quick) {
+    const std::int64_t B = 32, T = 64;
+    nn::BertConfig config;
+    config.vocab_size = vocab;
+    config.hidden_size = 128;
+    config.num_hidden_layers = 2;
+    config.num_attention_heads = 4;
+    config.intermediate_size = 512;
+    config.max_position_embeddings = T;
+    Generator gen(1);
+    nn::BertForPreTraining model(config, gen);
+    model.train();
+    nn::AdamW optimizer(model.named_parameters(), 1e-3);
+    const Tensor ids = randint(0, vocab, {B, T}, gen);                                 // (B, T)
+    std::vector<std::int64_t> segment_ids(static_cast<std::size_t>(B * T));  // sentence A, then sentence B
+    for (std::size_t i = 0; i < segment_ids.size(); ++i) segment_ids[i] = static_cast<std::int64_t>(i % T) >= T / 2;
+    const Tensor segments = from_vector(segment_ids, {B, T});                          // (B, T)
+    const Tensor targets = randint(0, vocab, {B, T}, gen);                             // (B, T)
+    const Tensor every_position = full({B, T}, 1.0, DType::Bool);                     // (B, T)
+    const Tensor is_random_next = randint(0, 2, {B}, gen);                             // (B)
+    return step_ms(quick, [&] {
+        optimizer.zero_grad();
+        const nn::PreTrainingOutput out = model.forward(ids, segments);
+        const Var loss = nn::masked_lm_loss(out.mlm_logits, targets, every_position) +
+                         nn::next_sentence_loss(out.nsp_logits, is_random_next);
+        loss.backward();
+        optimizer.step();
+    });
+}
+
+double transformer_step_ms(bool quick) {
+    const std::int64_t B = 64, T = 32;
+    nn::TransformerConfig config;
+    config.src_vocab_size = vocab;
+    config.tgt_vocab_size = vocab;
+    config.d_model = 128;
+    config.num_heads = 4;
+    config.num_encoder_layers = 2;
+    config.num_decoder_layers = 2;
+    config.d_ff = 512;
+    config.dropout = 0.1;
+    config.max_len = 64;
+    Generator gen(2);
+    nn::Transformer model(config, gen);
+    model.train();
+    nn::AdamW optimizer(model.named_parameters(), 1e-3);
+    const Tensor src = randint(0, vocab, {B, T}, gen);      // (B, Ts)
+    const Tensor tgt_in = randint(0, vocab, {B, T}, gen);   // (B, Tt)
+    const Tensor tgt_out = randint(0, vocab, {B, T}, gen);  // (B, Tt)
+    return step_ms(quick, [&] {
+        optimizer.zero_grad();
+        const Var logits = model.forward(src, tgt_in);  // (B, Tt, V), causal mask inside
+        const Var loss = cross_entropy(logits, tgt_out);
+        loss.backward();
+        optimizer.step();
+    });
+}
+
+}  // namespace
+
+void measure_train_steps(Report& report, bool quick) {
+    const double bert = tiny_bert_step_ms(quick), transformer = transformer_step_ms(quick);
+    report.json["train_step_ms"] = Json::object({{"tiny_bert", bert}, {"transformer", transformer}});
+    char line[160];
+    std::snprintf(line, sizeof line, "train step (ms, median)     tiny_bert %8.2f   transformer %8.2f", bert,
+                  transformer);
+    report.lines.emplace_back(line);
+}
+#else
+void measure_train_steps(Report& report, bool) {
+    report.lines.emplace_back("train step: skipped (nn/bert and nn/transformer are not built yet)");
+}
+#endif
 
 }  // namespace qkv::bench

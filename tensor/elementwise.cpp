@@ -141,10 +141,17 @@ void masked_fill_(const Tensor& a, const Tensor& mask, double value) {
         T* x = raw<T>(a);
         const std::uint8_t* m = raw<std::uint8_t>(em);
         const T v = convert_element<T>(value, "masked_fill");
-        for_each_offset<2>(a.shape(), {a.strides().data(), em.strides().data()}, {a.offset(), em.offset()},
-                           [&](const std::int64_t* off) {
-                               if (m[off[1]]) x[off[0]] = v;
-                           });
+        // Row by row; a contiguous row is a select the compiler vectorises.
+        parallel_for_each_row<2>(a.shape(), {a.strides().data(), em.strides().data()}, {a.offset(), em.offset()},
+                                 [&](const std::int64_t* off, std::int64_t n, const std::int64_t* step) {
+                                     T* px = x + off[0];
+                                     const std::uint8_t* pm = m + off[1];
+                                     if (step[0] == 1 && step[1] == 1)
+                                         for (std::int64_t k = 0; k < n; ++k) px[k] = pm[k] ? v : px[k];
+                                     else
+                                         for (std::int64_t k = 0; k < n; ++k)
+                                             if (pm[k * step[1]]) px[k * step[0]] = v;
+                                 });
     });
 }
 

@@ -75,6 +75,19 @@ void pack_panel(const T* src, std::int64_t line_step, std::int64_t k_step, std::
     }
 }
 
+// Packs `panels` whole micro-panels of W lines each at once, for lines adjacent in memory
+// (line_step 1: the rows of a transposed A, the columns of a row-major B). With k outermost the
+// source is read row after row, front to back, rather than as one narrow strided strip per
+// panel, which wastes most of each cache line it touches when the rows are long.
+template <class T, int W>
+void pack_adjacent_panels(const T* src, std::int64_t k_step, std::int64_t panels, std::int64_t kc, T* dst) {
+    for (std::int64_t k = 0; k < kc; ++k) {
+        const T* row = src + k * k_step;
+        for (std::int64_t p = 0; p < panels; ++p)
+            for (int w = 0; w < W; ++w) dst[p * kc * W + k * W + w] = row[p * W + w];
+    }
+}
+
 // ---- the micro-kernel ---------------------------------------------------------------------
 // c (MR x NR, row stride ldc) = a @ b, with a an MR-wide panel and b an NR-wide panel, both kc
 // deep. With `accumulate` the tile starts from c's current values instead of zero, so over all

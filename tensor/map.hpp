@@ -9,6 +9,7 @@
 // dtypes. Large tensors are split over the thread pool, so the lambda must be a pure formula.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <type_traits>
 
@@ -37,30 +38,61 @@ inline void check_accepts(DType t, Accepts accepts, const char* op) {
     if (accepts == Accepts::Numeric && t == DType::Bool) fail(op, "not defined for bool tensors");
 }
 
+// The contiguous inner loops, each a function of its own marked `flatten`: the formula, and
+// whatever it calls (fast::exp, ...), is inlined into the loop however large it is, so the loop
+// vectorises instead of calling the formula once per element.
+#if defined(__GNUC__)
+#define QKV_FLATTEN [[gnu::flatten]]
+#else
+#define QKV_FLATTEN
+#endif
+template <class O, class T, class F> QKV_FLATTEN void map_loop(O* o, const T* x, std::int64_t n, const F& f) {
+    for (std::int64_t k = 0; k < n; ++k) o[k] = static_cast<O>(f(x[k]));
+}
+// step_x, step_y are 1 or 0 (an operand constant along the row), fixed at compile time.
+template <int step_x, int step_y, class O, class T, class F>
+QKV_FLATTEN void map_loop(O* o, const T* x, const T* y, std::int64_t n, const F& f) {
+    for (std::int64_t k = 0; k < n; ++k) o[k] = static_cast<O>(f(x[k * step_x], y[k * step_y]));
+}
+
 // Elementwise work is shared over the thread pool when each thread gets at least this many
 // elements (a few microseconds of work each, against a hand-off of about one).
 inline constexpr std::int64_t parallel_min_elements = 32768;
 
 // for_each_row, with the rows shared out over the thread pool when the tensor is large: the
 // first (coalesced) dim is cut into one range per thread, or, for one long row, the row itself.
+// A 0-d tensor is one row of one element.
 // Each element is still computed once, by the same formula, so the result does not depend on
 // the thread count; `row` must only write the elements of its own row.
 template <std::size_t N, class RowFn>
 void parallel_for_each_row(Shape shape, std::array<const std::int64_t*, N> stride_ptrs,
                            std::array<std::int64_t, N> base, RowFn row) {
+    // Which of the two loops below runs depends on the shape alone, never on the thread count
+    // or the size: each is a separately compiled copy of `row`, and the compiler may contract
+    // a * b + c into an FMA in one copy and not in the other. (Small tensors take the same
+    // loops; parallel_for then runs them inline.)
     const std::int64_t numel = shape_numel(shape);
-    if (numel < 2 * parallel_min_elements || num_threads() == 1) {
-        for_each_row<N>(shape, stride_ptrs, base, row);
-        return;
-    }
+    if (numel == 0) return;
     std::array<Strides, N> strides;
     for (std::size_t j = 0; j < N; ++j) strides[j].assign(stride_ptrs[j], stride_ptrs[j] + shape.size());
     coalesce_dims(shape, strides);
-    if (shape.size() == 1) {  // one long row: cut it in pieces
-        parallel_for(shape[0], parallel_min_elements, [&](std::int64_t first, std::int64_t last) {
+    if (shape.empty()) {  // a single element
+        std::array<std::int64_t, N> steps{};
+        row(static_cast<const std::int64_t*>(base.data()), std::int64_t{1}, static_cast<const std::int64_t*>(steps.data()));
+        return;
+    }
+    if (shape.size() == 1) {
+        // One long row: cut it in pieces whose lengths are multiples of `block`. A vectorised
+        // loop runs its last n % (vector width) elements through scalar code, which the
+        // compiler may contract into FMAs differently; with whole blocks, the elements that
+        // take the scalar path are the same last few of the row for any number of pieces.
+        constexpr std::int64_t block = 64;
+        const std::int64_t n = shape[0], blocks = (n + block - 1) / block;
+        parallel_for(blocks, parallel_min_elements / block, [&](std::int64_t first, std::int64_t last) {
+            const std::int64_t begin = first * block, end = std::min(last * block, n);
             std::array<std::int64_t, N> off, step;
-            for (std::size_t j = 0; j < N; ++j) off[j] = base[j] + first * strides[j][0], step[j] = strides[j][0];
-            row(static_cast<const std::int64_t*>(off.data()), last - first, static_cast<const std::int64_t*>(step.data()));
+            for (std::size_t j = 0; j < N; ++j) off[j] = base[j] + begin * strides[j][0], step[j] = strides[j][0];
+            row(static_cast<const std::int64_t*>(off.data()), end - begin, static_cast<const std::int64_t*>(step.data()));
         });
         return;
     }
@@ -107,8 +139,8 @@ Tensor map_unary(const char* op, const Tensor& a, F f) {
                         [&](const std::int64_t* off, std::int64_t n, const std::int64_t* step) {
                             T* po = o + off[0];
                             const T* px = x + off[1];
-                            if (step[1] == 1)
-                                for (std::int64_t k = 0; k < n; ++k) po[k] = f(px[k]);
+                            if (step[1] == 1)  // out is contiguous: its step is always 1
+                                map_loop(po, px, n, f);
                             else
                                 for (std::int64_t k = 0; k < n; ++k) po[k] = f(px[k * step[1]]);
                         });
@@ -141,11 +173,11 @@ Tensor map_binary(const char* op, const Tensor& a, const Tensor& b, F f, bool to
                           const T* px = x + off[1];
                           const T* py = y + off[2];
                           if (unit)
-                              for (std::int64_t k = 0; k < n; ++k) po[k] = static_cast<O>(f(px[k], py[k]));
+                              map_loop<1, 1>(po, px, py, n, f);
                           else if (step[0] == 1 && step[1] == 1 && step[2] == 0)  // b constant along the row
-                              for (std::int64_t k = 0; k < n; ++k) po[k] = static_cast<O>(f(px[k], *py));
+                              map_loop<1, 0>(po, px, py, n, f);
                           else if (step[0] == 1 && step[1] == 0 && step[2] == 1)  // a constant along the row
-                              for (std::int64_t k = 0; k < n; ++k) po[k] = static_cast<O>(f(*px, py[k]));
+                              map_loop<0, 1>(po, px, py, n, f);
                           else
                               for (std::int64_t k = 0; k < n; ++k)
                                   po[k * step[0]] = static_cast<O>(f(px[k * step[1]], py[k * step[2]]));
@@ -177,9 +209,9 @@ void update_binary(const char* op, const Tensor& a, const Tensor& b_in, F f) {
                           T* px = x + off[0];
                           const T* py = y + off[1];
                           if (unit)
-                              for (std::int64_t k = 0; k < n; ++k) px[k] = static_cast<T>(f(px[k], py[k]));
+                              map_loop<1, 1>(px, static_cast<const T*>(px), py, n, f);
                           else if (step[0] == 1 && step[1] == 0)  // b constant along the row
-                              for (std::int64_t k = 0; k < n; ++k) px[k] = static_cast<T>(f(px[k], *py));
+                              map_loop<1, 0>(px, static_cast<const T*>(px), py, n, f);
                           else
                               for (std::int64_t k = 0; k < n; ++k)
                                   px[k * step[0]] = static_cast<T>(f(px[k * step[0]], py[k * step[1]]));

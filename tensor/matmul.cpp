@@ -113,7 +113,13 @@ template <class T>
 void pack_b(const T* B, std::int64_t b_row, std::int64_t b_col, std::int64_t pc, std::int64_t kc, std::int64_t jc,
             std::int64_t nc, T* packed_b) {
     constexpr int NR = gemm_kernel::Tiles<T>::NR;
-    for (std::int64_t j = 0; j < nc; j += NR)
+    std::int64_t j = 0;
+    if (b_col == 1) {  // B's columns are adjacent: all whole panels in one sweep over B's rows
+        const std::int64_t whole = nc / NR;
+        gemm_kernel::pack_adjacent_panels<T, NR>(B + pc * b_row + jc, b_row, whole, kc, packed_b);
+        j = whole * NR;
+    }
+    for (; j < nc; j += NR)
         gemm_kernel::pack_panel<T, NR>(B + pc * b_row + (jc + j) * b_col, b_col, b_row,
                                        std::min<std::int64_t>(NR, nc - j), kc, packed_b + j * kc);
 }
@@ -123,7 +129,13 @@ template <class T>
 void pack_a(const T* A, std::int64_t a_row, std::int64_t a_col, std::int64_t ic, std::int64_t mc, std::int64_t pc,
             std::int64_t kc, T* packed_a) {
     constexpr int MR = gemm_kernel::Tiles<T>::MR;
-    for (std::int64_t i = 0; i < mc; i += MR)
+    std::int64_t i = 0;
+    if (a_row == 1) {  // A's rows are adjacent (A is transposed): whole panels in one sweep
+        const std::int64_t whole = mc / MR;
+        gemm_kernel::pack_adjacent_panels<T, MR>(A + ic + pc * a_col, a_col, whole, kc, packed_a);
+        i = whole * MR;
+    }
+    for (; i < mc; i += MR)
         gemm_kernel::pack_panel<T, MR>(A + (ic + i) * a_row + pc * a_col, a_row, a_col,
                                        std::min<std::int64_t>(MR, mc - i), kc, packed_a + i * kc);
 }
@@ -220,22 +232,25 @@ void batched_gemm(const Tensor& a, const Tensor& b, const Tensor& out) {
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
     T* pc = out.data<T>();
-    const auto run = [&](std::int64_t first, std::int64_t last) {
-        for (std::int64_t p = first; p < last; ++p) {
-            const auto& off = offsets[static_cast<std::size_t>(p)];
-            gemm<T>(M, N, K, pa + off[0], a.stride(-2), a.stride(-1), pb + off[1], b.stride(-2), b.stride(-1),
-                    pc + off[2], N);
-        }
-    };
-    // Many products, or small ones: whole products per thread (gemm then stays on its thread, as
-    // a parallel_for inside a chunk runs inline). A few large ones: one after another, each
-    // spread over the threads by gemm itself.
+    const std::int64_t a_row = a.stride(-2), a_col = a.stride(-1), b_row = b.stride(-2), b_col = b.stride(-1);
+    // Many products, or small ones: whole products per thread, each straight to the one-thread
+    // loops (attention's heads are often a few thousand flops each, less than the bookkeeping
+    // of a threaded call). A few large ones: one after another, each spread over the threads.
     const auto count = static_cast<std::int64_t>(offsets.size());
     const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
-    if (count >= 2 * num_threads() || flops < parallel_min_flops)
-        parallel_for(count, static_cast<std::int64_t>(parallel_min_flops / flops) + 1, run);
-    else
-        run(0, count);
+    if (count >= 2 * num_threads() || flops < parallel_min_flops) {
+        parallel_for(count, static_cast<std::int64_t>(parallel_min_flops / flops) + 1,
+                     [&](std::int64_t first, std::int64_t last) {
+                         for (std::int64_t p = first; p < last; ++p) {
+                             const auto& off = offsets[static_cast<std::size_t>(p)];
+                             gemm_one_thread<T>(M, N, K, pa + off[0], a_row, a_col, pb + off[1], b_row, b_col,
+                                                pc + off[2], N);
+                         }
+                     });
+    } else {
+        for (const auto& off : offsets)
+            gemm<T>(M, N, K, pa + off[0], a_row, a_col, pb + off[1], b_row, b_col, pc + off[2], N);
+    }
 }
 
 }  // namespace

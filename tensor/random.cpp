@@ -198,7 +198,8 @@ Tensor bernoulli(const Shape& shape, double p, Generator& gen) {
     if (!(p >= 0.0 && p <= 1.0)) fail("bernoulli", "probability p must be in [0, 1], got ", p);
     Tensor out(shape, DType::Bool);
     std::uint8_t* m = out.data<std::uint8_t>();
-    for (std::int64_t i = 0; i < out.numel(); ++i) m[i] = gen.uniform() < p;
+    const std::int64_t n = out.numel();
+    for (std::int64_t i = 0; i < n; ++i) m[i] = gen.uniform() < p;
     return out;
 }
 

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
+
+#include "tensor/thread_pool.hpp"
 
 namespace qkv {
 namespace {
@@ -77,12 +80,59 @@ Shape reduced_shape(const Shape& shape, const Dims& dims, bool keepdim, const ch
     return out;
 }
 
+namespace {
+
+// The sum of a contiguous float tensor over its leading dims (a bias gradient: (B, T, D) ->
+// (D)) or its trailing dims, viewed as rows x cols: out[c] = sum_r a[r][c] or
+// out[r] = sum_c a[r][c]. The same double accumulators and the same order as the general loop
+// (so the same result), but the leading-dims case walks a row at a time, vectorised over the
+// columns, with the columns shared out over the threads, instead of one strided column at a time.
+// Returns false when the layout is not one of these.
+bool sum_contiguous_block(const Tensor& a, const Dims& dims, const Tensor& out) {
+    if (!is_floating(a.dtype()) || !a.is_contiguous() || dims.empty() || a.numel() == 0) return false;
+    const auto d = static_cast<std::int64_t>(dims.size());
+    bool leading = true, trailing = true;
+    for (std::int64_t k = 0; k < d; ++k) {
+        leading = leading && dims[static_cast<std::size_t>(k)] == k;
+        trailing = trailing && dims[static_cast<std::size_t>(k)] == a.dim() - d + k;
+    }
+    if (!leading && !trailing) return false;
+    const std::int64_t reduced = slice_count(a.shape(), dims), kept = a.numel() / reduced;
+    dispatch_float(a.dtype(), "sum", [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        const T* x = a.data<T>();
+        T* o = out.data<T>();
+        if (leading) {  // rows = reduced, cols = kept
+            parallel_for(kept, std::max<std::int64_t>(16, 32768 / reduced), [&](std::int64_t first, std::int64_t last) {
+                std::vector<double> acc(static_cast<std::size_t>(last - first), 0.0);
+                for (std::int64_t r = 0; r < reduced; ++r) {
+                    const T* row = x + r * kept + first;
+                    for (std::int64_t c = 0; c < last - first; ++c) acc[static_cast<std::size_t>(c)] += row[c];
+                }
+                for (std::int64_t c = first; c < last; ++c) o[c] = static_cast<T>(acc[static_cast<std::size_t>(c - first)]);
+            });
+        } else {  // rows = kept, cols = reduced
+            parallel_for(kept, std::max<std::int64_t>(1, 32768 / reduced), [&](std::int64_t first, std::int64_t last) {
+                for (std::int64_t r = first; r < last; ++r) {
+                    double s = 0;
+                    for (std::int64_t c = 0; c < reduced; ++c) s += x[r * reduced + c];
+                    o[r] = static_cast<T>(s);
+                }
+            });
+        }
+    });
+    return true;
+}
+
+}  // namespace
+
 Tensor sum(const Tensor& a, const Dims& dims_in, bool keepdim) {
     a.check_defined("sum");
     const Dims dims = normalize_dims(dims_in, a.dim(), "sum");
     // Integer and bool sums count in int64, as in PyTorch.
     const DType out_dtype = is_floating(a.dtype()) ? a.dtype() : DType::Int64;
     Tensor out = reduction_output(a, dims, keepdim, out_dtype, "sum");
+    if (sum_contiguous_block(a, dims, out)) return out;
     dispatch(a.dtype(), "sum", [&](auto tag) {
         using T = typename decltype(tag)::type;
         using O = std::conditional_t<std::is_floating_point_v<T>, T, std::int64_t>;

@@ -1,0 +1,48 @@
+// The cache of freed large blocks behind Storage: a recycled block still gives a zero-filled
+// tensor, the cache hands back the block it kept, and clear() empties it. (Under
+// AddressSanitizer the cache is off, so only the zero-fill is checked there.)
+#include <doctest/doctest.h>
+
+#include "tensor/creation.hpp"
+#include "tensor/elementwise.hpp"
+#include "tensor/reduce.hpp"
+#include "tensor/storage.hpp"
+
+using namespace qkv;
+
+TEST_SUITE("tensor") {
+
+TEST_CASE("a tensor made from a recycled block is still all zeros") {
+    storage_cache::clear();  // so the block handed back can only be the one freed below
+    const Shape shape{512, 300};  // 600 KB: large enough to be cached
+    const void* first = nullptr;
+    {
+        const Tensor t = full(shape, 7.0);
+        first = t.storage()->bytes();
+        CHECK(sum(t).item() == doctest::Approx(7.0 * 512 * 300));
+    }
+    const Tensor again(shape, DType::Float32);
+    CHECK(max(abs(again)).item() == 0.0);
+    CHECK(min(again).item() == 0.0);
+#if !defined(__SANITIZE_ADDRESS__)
+    CHECK(again.storage()->bytes() == first);  // the block the first tensor freed
+#else
+    (void)first;
+#endif
+}
+
+TEST_CASE("the storage cache keeps freed large blocks and clear empties it") {
+    storage_cache::clear();
+    CHECK(storage_cache::cached_bytes() == 0);
+    { const Tensor t({1024, 256}, DType::Float32); }  // 1 MB freed
+#if !defined(__SANITIZE_ADDRESS__)
+    CHECK(storage_cache::cached_bytes() >= 1024 * 256 * 4);
+    { const Tensor small({4}, DType::Float32); }  // small blocks are not cached
+    CHECK(storage_cache::cached_bytes() < 1024 * 256 * 4 + 4096);
+    { const Tensor reuse({1024, 256}, DType::Float32); CHECK(storage_cache::cached_bytes() == 0); }
+#endif
+    storage_cache::clear();
+    CHECK(storage_cache::cached_bytes() == 0);
+}
+
+}  // TEST_SUITE
