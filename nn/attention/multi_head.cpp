@@ -75,6 +75,8 @@ MultiHeadOutput multi_head_attention(const Var& q, const Var& k, const Var& v, s
     if (training && dropout_p > 0.0 && gen == nullptr) fail(op, "attention dropout needs a Generator");
     const std::int64_t B = q.size(0), Tq = q.size(1), Tk = k.size(1);
     const Tensor mask = combine_masks(masks, B, Tq, Tk, op);  // broadcasts to (B, H, Tq, Tk)
+    if (mask.defined() && mask.dim() == 4 && mask.size(1) != 1 && mask.size(1) != num_heads)
+        fail(op, "attn mask ", shape_str(masks.attn.shape()), " has ", mask.size(1), " heads, the attention ", num_heads);
 
     const Var qh = split_heads(q, num_heads);  // (B, H, Tq, dh)
     const Var kh = split_heads(k, num_heads);  // (B, H, Tk, dh)
