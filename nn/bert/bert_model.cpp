@@ -1,0 +1,64 @@
+#include "nn/bert/bert_model.hpp"
+
+#include "nn/init.hpp"
+
+namespace qkv::nn {
+
+namespace {
+
+// Checks the config before any member is built from it.
+const BertConfig& validated(const BertConfig& config) {
+    config.validate();
+    return config;
+}
+
+}  // namespace
+
+BertModel::BertModel(const BertConfig& config, Generator& gen)
+    : embeddings(validated(config), gen),
+      encoder(config, gen),
+      pooler(config.hidden_size, config.hidden_size, true, gen),
+      config_(config) {
+    init_bert_weights(*this, config.initializer_range, gen);
+}
+
+BertOutput BertModel::forward(const Tensor& input_ids, const Tensor& token_type_ids, const Tensor& padding_mask) {
+    if (padding_mask.defined() && (padding_mask.dtype() != DType::Bool || padding_mask.shape() != input_ids.shape()))
+        fail("BertModel", "padding_mask must be bool ", shape_str(input_ids.shape()), " like input_ids, got ",
+             qkv::describe(padding_mask));
+    const Var x = embeddings.forward(input_ids, token_type_ids);       // (B, T, D)
+    BertEncoderOutput enc = encoder.forward(x, padding_mask);
+    const Var cls = enc.last_hidden_state.select(1, 0);                // (B, D): the [CLS] position
+    const Var pooled = tanh(pooler(cls));                              // (B, D)
+    return {enc.last_hidden_state, pooled, std::move(enc.attentions)};
+}
+
+void BertModel::visit(Visitor& v) {
+    v.module("embeddings", embeddings);
+    v.module("encoder", encoder);
+    v.module("pooler.dense", pooler);
+}
+
+namespace {
+
+// Finds every Linear, Embedding and LayerNorm in the tree, in visit() order.
+void init_module(Module& m, double std, Generator& gen) {
+    if (auto* linear = dynamic_cast<Linear*>(&m)) {
+        init::normal_(linear->weight.data(), 0.0, std, gen);
+        if (linear->bias.defined()) init::zeros_(linear->bias.data());
+    } else if (auto* emb = dynamic_cast<Embedding*>(&m)) {
+        init::normal_(emb->weight.data(), 0.0, std, gen);
+        if (emb->padding_idx() >= 0) init::zeros_(emb->weight.data().select(0, emb->padding_idx()));
+    } else if (auto* ln = dynamic_cast<LayerNorm*>(&m)) {
+        if (ln->weight.defined()) init::ones_(ln->weight.data());
+        if (ln->bias.defined()) init::zeros_(ln->bias.data());
+    }
+}
+
+}  // namespace
+
+void init_bert_weights(Module& model, double initializer_range, Generator& gen) {
+    model.for_each_module([&](const std::string&, Module& m) { init_module(m, initializer_range, gen); });
+}
+
+}  // namespace qkv::nn

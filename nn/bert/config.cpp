@@ -1,0 +1,104 @@
+#include "nn/bert/config.hpp"
+
+#include "tensor/atomic_file.hpp"
+
+namespace qkv::nn {
+
+namespace {
+
+bool is_tanh_gelu(const std::string& act) { return act == "gelu_new" || act == "gelu_pytorch_tanh"; }
+
+}  // namespace
+
+void BertConfig::validate() const {
+    const std::pair<const char*, std::int64_t> sizes[] = {
+        {"vocab_size", vocab_size},
+        {"hidden_size", hidden_size},
+        {"num_hidden_layers", num_hidden_layers},
+        {"num_attention_heads", num_attention_heads},
+        {"intermediate_size", intermediate_size},
+        {"max_position_embeddings", max_position_embeddings},
+        {"type_vocab_size", type_vocab_size}};
+    for (const auto& [name, value] : sizes)
+        if (value < 1) fail("BertConfig", name, " must be >= 1, got ", value);
+    if (hidden_size % num_attention_heads != 0)
+        fail("BertConfig", "hidden_size ", hidden_size, " is not divisible by num_attention_heads ",
+             num_attention_heads);
+    for (const auto& [name, p] : {std::pair{"hidden_dropout_prob", hidden_dropout_prob},
+                                  std::pair{"attention_probs_dropout_prob", attention_probs_dropout_prob}})
+        if (!(p >= 0.0 && p < 1.0)) fail("BertConfig", name, " must be in [0, 1), got ", p);
+    if (!(layer_norm_eps > 0.0)) fail("BertConfig", "layer_norm_eps must be > 0, got ", layer_norm_eps);
+    if (pad_token_id < 0 || pad_token_id >= vocab_size)
+        fail("BertConfig", "pad_token_id ", pad_token_id, " is outside the vocabulary of ", vocab_size);
+    if (hidden_act != "gelu" && !is_tanh_gelu(hidden_act))
+        fail("BertConfig", "hidden_act \"", hidden_act, "\" is not supported (only gelu, gelu_new, gelu_pytorch_tanh)");
+}
+
+Json BertConfig::to_json() const {
+    return Json::object({{"architectures", Json::array({"BertForPreTraining"})},
+                         {"model_type", "bert"},
+                         {"vocab_size", vocab_size},
+                         {"hidden_size", hidden_size},
+                         {"num_hidden_layers", num_hidden_layers},
+                         {"num_attention_heads", num_attention_heads},
+                         {"intermediate_size", intermediate_size},
+                         {"max_position_embeddings", max_position_embeddings},
+                         {"type_vocab_size", type_vocab_size},
+                         {"hidden_dropout_prob", hidden_dropout_prob},
+                         {"attention_probs_dropout_prob", attention_probs_dropout_prob},
+                         {"layer_norm_eps", layer_norm_eps},
+                         {"initializer_range", initializer_range},
+                         {"pad_token_id", pad_token_id},
+                         {"hidden_act", hidden_act}});
+}
+
+BertConfig BertConfig::from_json(const Json& json) {
+    if (!json.is_object()) fail("BertConfig", "config.json must hold an object, got ", json_kind_name(json.kind()));
+    BertConfig c;
+    auto read_int = [&](const char* key, std::int64_t& field) {
+        if (const Json* v = json.find(key)) {
+            if (!v->is_int()) fail("BertConfig", "\"", key, "\" must be an integer, got ", json_kind_name(v->kind()));
+            field = v->as_int();
+        }
+    };
+    auto read_double = [&](const char* key, double& field) {
+        if (const Json* v = json.find(key)) {
+            if (!v->is_number()) fail("BertConfig", "\"", key, "\" must be a number, got ", json_kind_name(v->kind()));
+            field = v->as_double();
+        }
+    };
+    read_int("vocab_size", c.vocab_size);
+    read_int("hidden_size", c.hidden_size);
+    read_int("num_hidden_layers", c.num_hidden_layers);
+    read_int("num_attention_heads", c.num_attention_heads);
+    read_int("intermediate_size", c.intermediate_size);
+    read_int("max_position_embeddings", c.max_position_embeddings);
+    read_int("type_vocab_size", c.type_vocab_size);
+    read_int("pad_token_id", c.pad_token_id);
+    read_double("hidden_dropout_prob", c.hidden_dropout_prob);
+    read_double("attention_probs_dropout_prob", c.attention_probs_dropout_prob);
+    read_double("layer_norm_eps", c.layer_norm_eps);
+    read_double("initializer_range", c.initializer_range);
+    if (const Json* v = json.find("hidden_act")) {
+        if (!v->is_string()) fail("BertConfig", "\"hidden_act\" must be a string, got ", json_kind_name(v->kind()));
+        c.hidden_act = v->as_string();
+    }
+    // Relative position embeddings (a later variant) would need other parameters: refuse them.
+    if (const Json* v = json.find("position_embedding_type"); v && !(v->is_string() && v->as_string() == "absolute"))
+        fail("BertConfig", "position_embedding_type must be \"absolute\" (learned positions), got ", v->dump());
+    c.validate();
+    return c;
+}
+
+BertConfig BertConfig::load(const std::string& path) {
+    const std::string text = read_file(path, "BertConfig::load");  // its error names the path
+    try {
+        return from_json(parse_json(text));
+    } catch (const Error& e) {
+        fail("BertConfig::load", "'", path, "': ", e.what());
+    }
+}
+
+void BertConfig::save(const std::string& path) const { write_file_atomically(path, to_json().dump(2) + "\n"); }
+
+}  // namespace qkv::nn
