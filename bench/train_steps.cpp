@@ -6,24 +6,16 @@
 //                MLM loss over every position + NSP loss, dropout 0.1
 //   transformer: encoder-decoder, vocab 1000, D 128, 4 heads, 2 + 2 layers, FFN 512,
 //                source and target length 32, B 64, causal target mask, dropout 0.1
-//
-// Built only once nn/bert and nn/transformer exist (before that the figures are left out).
 #include <cstdio>
 #include <vector>
 
 #include "bench/bench.hpp"
-
-#if __has_include("nn/bert/pretraining.hpp") && __has_include("nn/transformer/transformer.hpp")
-#define QKV_BENCH_HAS_MODELS 1
 #include "nn/bert/pretraining.hpp"
 #include "nn/optim/adam.hpp"
 #include "nn/transformer/transformer.hpp"
 #include "tensor/tensor.hpp"
-#endif
 
 namespace qkv::bench {
-
-#ifdef QKV_BENCH_HAS_MODELS
 namespace {
 
 constexpr std::int64_t vocab = 1000;
@@ -101,10 +93,5 @@ void measure_train_steps(Report& report, bool quick) {
                   transformer);
     report.lines.emplace_back(line);
 }
-#else
-void measure_train_steps(Report& report, bool) {
-    report.lines.emplace_back("train step: skipped (nn/bert and nn/transformer are not built yet)");
-}
-#endif
 
 }  // namespace qkv::bench
