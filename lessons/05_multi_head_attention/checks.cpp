@@ -124,8 +124,9 @@ MaskBroadcast mask_broadcast(std::uint64_t seed) {
     };
     MaskBroadcast r;
     r.article_padding_weight = on_last_two(article, 1, 0);  // sequence 1, head 0 got sequence 0's (empty) mask
-    r.qkv_padding_weight = on_last_two(right, 1, 0);
-    r.article_lost_weight = on_last_two(right, 0, 1);  // sequence 0, head 1 got sequence 1's mask
+    r.qkv_padding_weight = std::max(on_last_two(right, 1, 0), on_last_two(right, 1, 1));
+    r.article_valid_weight = on_last_two(article, 0, 1);  // sequence 0, head 1 got sequence 1's mask
+    r.qkv_valid_weight = on_last_two(right, 0, 1);
     return r;
 }
 

@@ -57,9 +57,11 @@ struct PaddingLeak {
 PaddingLeak padding_leak(std::uint64_t seed);
 
 struct MaskBroadcast {
-    double article_padding_weight = 0;  // weight sequence 1 puts on its padding, the article's broadcast
-    double qkv_padding_weight = 0;      // the same with combine_masks (exactly 0)
-    double article_lost_weight = 0;     // weight sequence 0 (no padding) cannot put on keys it may see
+    // Mean weight per query on keys 2 and 3: padding of sequence 1, valid keys of sequence 0.
+    double article_padding_weight = 0;  // sequence 1, head 0, the article's broadcast (> 0: a leak)
+    double qkv_padding_weight = 0;      // sequence 1, the larger of its two heads, combine_masks (exactly 0)
+    double article_valid_weight = 0;    // sequence 0, head 1, the article's broadcast (exactly 0: denied)
+    double qkv_valid_weight = 0;        // sequence 0, head 1, combine_masks: what the article's version denies
 };
 // B = H = 2, valid lengths (4, 2) of Tk = 4: the key-padding mask (B, Tk) unsqueezed to
 // (B, 1, Tk) and broadcast against the scores (B, H, Tq, Tk) puts sequence b's mask on head b of

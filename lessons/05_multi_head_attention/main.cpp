@@ -72,8 +72,8 @@ void show_masks(const lesson::LessonArgs& args) {
     const MaskBroadcast m = mask_broadcast(args.seed);
     std::printf("key padding (B, Tk) with B = H = 2, lengths 4 and 2, unsqueeze(1) then broadcast to (B, H, Tq, Tk):\n"
                 "  weight sequence 1 (head 0) puts on its 2 padding keys: %.4f; with combine_masks: %.4f\n"
-                "  weight sequence 0 (head 1) is denied on its valid keys 2, 3: %.4f\n",
-                m.article_padding_weight, m.qkv_padding_weight, m.article_lost_weight);
+                "  weight sequence 0 (head 1) puts on its valid keys 2, 3: %.4f; with combine_masks: %.4f\n",
+                m.article_padding_weight, m.qkv_padding_weight, m.article_valid_weight, m.qkv_valid_weight);
     try {
         nn::combine_masks({ones({2, 4}), Tensor()}, 2, 3, 4);
     } catch (const Error& e) {
@@ -96,13 +96,14 @@ void show_positions(const lesson::LessonArgs& args) {
                 static_cast<long long>(L), static_cast<long long>(L - 1), pe_rotation_error(L, d, L - 1),
                 static_cast<long long>(d));
     const Tensor pe = nn::sinusoidal_table(L, d);  // (L, d)
+    const std::int64_t shown = 18;                  // positions in the heatmap: an SVG element per cell, keep the file small
     nn::HeatmapOptions h;
-    h.title = "sinusoidal positional encoding (48 positions x 32 dims)";
+    h.title = "sinusoidal positional encoding (" + std::to_string(shown) + " positions x " + std::to_string(d) + " dims)";
     h.x_label = "dimension", h.y_label = "position";
     h.vmin = -1, h.vmax = 1;
     h.cell_size = 9;
     const std::string heat_path = lesson::out_path(args, "sinusoidal_pe.svg");
-    nn::write_heatmap_svg(heat_path, pe, h);
+    nn::write_heatmap_svg(heat_path, pe.narrow(0, 0, shown), h);  // (shown, d)
 
     std::vector<nn::Series> columns;
     for (std::int64_t j : {4, 5, 10, 20}) {

@@ -68,13 +68,17 @@ double accuracy(PairModel& model, const TaskBatch& batch) {
 }
 
 TrainResult train(PairModel& model, const TaskConfig& task, const TrainConfig& config,
-                  const std::function<void(std::int64_t, double)>& on_step) {
+                  const std::function<void(std::int64_t, double)>& on_step,
+                  const std::function<void(const TaskBatch&)>& on_batch) {
+    const TaskBatch held = held_out_batch(task, config.held_out, config.seed);
+    const SequenceSet excluded = sequence_set(held.ids);
     Generator data_gen(config.seed + 1);  // training batches; the model's init used its own generator
     nn::Adam opt(model.named_parameters(), config.lr);
     model.train();
     TrainResult result;
     for (std::int64_t step = 1; step <= config.steps; ++step) {
-        const TaskBatch b = make_batch(task, config.batch, data_gen);
+        const TaskBatch b = make_batch(task, config.batch, data_gen, excluded);
+        if (on_batch) on_batch(b);
         const Var logits = model.forward(b.ids).logits;    // (N, T, C)
         const Var loss = cross_entropy(logits, b.targets);  // mean over the scored positions t >= 1
         opt.zero_grad();
@@ -83,7 +87,7 @@ TrainResult train(PairModel& model, const TaskConfig& task, const TrainConfig& c
         result.losses.push_back(loss.item());
         if (on_step) on_step(step, loss.item());
     }
-    result.accuracy = accuracy(model, held_out_batch(task, config.held_out, config.seed));
+    result.accuracy = accuracy(model, held);
     return result;
 }
 

@@ -68,7 +68,8 @@ struct TrainConfig {
     std::int64_t held_out = 1000;
 };
 
-// Held-out sequences come from their own generator (seed-derived, never the training stream).
+// Held-out sequences come from their own generator (seed-derived, not the training stream's),
+// and train() redraws any training sequence that equals one of them.
 TaskBatch held_out_batch(const TaskConfig& task, std::int64_t n, std::uint64_t seed);
 
 // Per-position accuracy over the scored positions (t >= 1): the fraction whose argmax class is
@@ -80,9 +81,11 @@ struct TrainResult {
     double accuracy = 0;         // on the held-out set
 };
 
-// Trains with Adam on fresh batches each step; `on_step(step, loss)` after every step.
+// Trains with Adam on fresh batches each step, none of whose sequences is a held-out one;
+// `on_step(step, loss)` after every step, `on_batch(batch)` with every training batch.
 TrainResult train(PairModel& model, const TaskConfig& task, const TrainConfig& config,
-                  const std::function<void(std::int64_t, double)>& on_step = {});
+                  const std::function<void(std::int64_t, double)>& on_step = {},
+                  const std::function<void(const TaskBatch&)>& on_batch = {});
 
 // What each head looks at: its mean weight on the previous token (key t-1) and on the marked
 // token, over the held-out queries t >= 1 whose previous token is not the marked one (there

@@ -22,6 +22,36 @@ TaskBatch make_batch(const TaskConfig& config, std::int64_t n, Generator& gen) {
     return {from_vector(ids, {n, T}), from_vector(targets, {n, T}), from_vector(where)};
 }
 
+SequenceSet sequence_set(const Tensor& ids) {
+    const std::vector<std::int64_t> flat = ids.to_vector<std::int64_t>();
+    const std::size_t T = static_cast<std::size_t>(ids.size(1));
+    SequenceSet set;
+    for (std::size_t row = 0; row < flat.size(); row += T) set.emplace(flat.begin() + row, flat.begin() + row + T);
+    return set;
+}
+
+TaskBatch make_batch(const TaskConfig& config, std::int64_t n, Generator& gen, const SequenceSet& excluded) {
+    const TaskBatch batch = make_batch(config, n, gen);
+    std::vector<std::int64_t> ids = batch.ids.to_vector<std::int64_t>(), targets = batch.targets.to_vector<std::int64_t>(),
+                              marked = batch.marked.to_vector<std::int64_t>();
+    const auto T = static_cast<std::ptrdiff_t>(config.length);
+    bool redrawn = false;
+    for (std::ptrdiff_t b = 0; b < static_cast<std::ptrdiff_t>(n); ++b) {
+        const auto row = [&](std::vector<std::int64_t>& v) { return v.begin() + b * T; };
+        while (excluded.count(std::vector<std::int64_t>(row(ids), row(ids) + T))) {
+            const TaskBatch one = make_batch(config, 1, gen);
+            const std::vector<std::int64_t> one_ids = one.ids.to_vector<std::int64_t>(),
+                                            one_targets = one.targets.to_vector<std::int64_t>();
+            std::copy(one_ids.begin(), one_ids.end(), row(ids));
+            std::copy(one_targets.begin(), one_targets.end(), row(targets));
+            marked[static_cast<std::size_t>(b)] = static_cast<std::int64_t>(one.marked.at({0}));
+            redrawn = true;
+        }
+    }
+    if (!redrawn) return batch;
+    return {from_vector(ids, {n, config.length}), from_vector(targets, {n, config.length}), from_vector(marked)};
+}
+
 double order_blind_ceiling(const TaskConfig& config, const TaskBatch& batch) {
     const std::int64_t N = batch.ids.size(0), T = batch.ids.size(1), V = config.vocab;
     const std::vector<std::int64_t> ids = batch.ids.to_vector<std::int64_t>();

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,17 @@ struct TaskBatch {
 
 // N sequences: symbols uniform over V, the marked position uniform over [0, T).
 TaskBatch make_batch(const TaskConfig& config, std::int64_t n, Generator& gen);
+
+// Sequences as rows of ids, to keep the held-out ones out of training.
+using SequenceSet = std::set<std::vector<std::int64_t>>;
+SequenceSet sequence_set(const Tensor& ids);  // ids (N, T)
+
+// make_batch, except that a sequence found in `excluded` is replaced by a fresh draw (until it is
+// not in it). With 12 * 6^12 (about 2.6e10) possible sequences a clash is rare (about 0.002
+// expected over lesson 05's 51200 training sequences against 1000 held-out ones), so the stream is
+// almost always make_batch's own; the exclusion makes "never trained on a held-out sequence" a
+// guarantee instead of a likelihood.
+TaskBatch make_batch(const TaskConfig& config, std::int64_t n, Generator& gen, const SequenceSet& excluded);
 
 // The best accuracy any order-blind model can expect on `batch`. Without positions, what a
 // position t sees is its own token and the SET of tokens, not their order; given those, the

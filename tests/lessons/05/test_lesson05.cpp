@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <set>
 #include <vector>
 
 #include "lessons/05_multi_head_attention/checks.hpp"
@@ -56,13 +57,61 @@ TEST_CASE("order_blind_ceiling is the mean share of the most common other symbol
     CHECK(order_blind_ceiling(task, b) == doctest::Approx((1.0 / 3 + 2.0 / 3 + 2.0 / 3 + 3.0) / 6.0));
 }
 
-TEST_CASE("held-out sequences do not come from the training stream") {
+TEST_CASE("make_batch with an excluded set redraws the excluded sequences and only those") {
     const TaskConfig task;
-    const TaskBatch held = held_out_batch(task, 20, 0);
-    Generator train_gen(0 + 1);  // the stream train() draws its batches from at seed 0
-    const TaskBatch first = make_batch(task, 20, train_gen);
-    CHECK_FALSE(equal(held.ids, first.ids));
-    CHECK(equal(held.ids, held_out_batch(task, 20, 0).ids));  // and it is reproducible
+    Generator plain_gen(4);
+    const TaskBatch plain = make_batch(task, 20, plain_gen);
+    // Exclude rows 0 and 5 of the batch the same stream is about to draw.
+    const std::vector<std::int64_t> ids = plain.ids.to_vector<std::int64_t>();
+    const std::vector<std::int64_t> row0(ids.begin(), ids.begin() + 12), row5(ids.begin() + 60, ids.begin() + 72);
+    Generator gen(4);
+    const TaskBatch b = make_batch(task, 20, gen, SequenceSet{row0, row5});
+    for (std::int64_t n = 0; n < 20; ++n) {
+        INFO("row ", n);
+        const Tensor got = b.ids.select(0, n), before = plain.ids.select(0, n);
+        if (n == 0 || n == 5) {
+            CHECK_FALSE(equal(got, plain.ids.select(0, 0)));
+            CHECK_FALSE(equal(got, plain.ids.select(0, 5)));
+        } else {
+            CHECK(equal(got, before));  // the redraws come after the batch, so other rows are untouched
+        }
+        // The redrawn rows are whole task sequences: one mark, targets from their own ids.
+        std::int64_t marks = 0, marked_symbol = -1;
+        for (std::int64_t t = 0; t < 12; ++t) {
+            const auto id = static_cast<std::int64_t>(got.at({t}));
+            if (id < 6) continue;
+            ++marks, marked_symbol = id - 6;
+            CHECK(static_cast<std::int64_t>(b.marked.at({n})) == t);
+        }
+        REQUIRE(marks == 1);
+        for (std::int64_t t = 1; t < 12; ++t)
+            CHECK(static_cast<std::int64_t>(b.targets.at({n, t})) ==
+                  static_cast<std::int64_t>(got.at({t - 1})) % 6 * 6 + marked_symbol);
+    }
+}
+
+TEST_CASE("no sequence of a quick run's whole training stream is a held-out one") {
+    const TaskConfig task;
+    TrainConfig config;
+    config.steps = 60;
+    const TaskBatch held = held_out_batch(task, config.held_out, config.seed);  // the 1000 train() scores on
+    CHECK(equal(held.ids, held_out_batch(task, config.held_out, config.seed).ids));  // reproducible
+    std::set<std::vector<std::int64_t>> held_rows;
+    const std::vector<std::int64_t> h = held.ids.to_vector<std::int64_t>();
+    for (std::size_t r = 0; r < h.size(); r += 12) held_rows.emplace(h.begin() + static_cast<std::ptrdiff_t>(r),
+                                                                     h.begin() + static_cast<std::ptrdiff_t>(r + 12));
+    REQUIRE(held_rows.size() == 1000);  // no repeats among the held-out sequences themselves
+    std::int64_t seen = 0, clashes = 0;
+    Generator init(0);
+    PairModel model(task, ModelConfig{}, init);
+    train(model, task, config, {}, [&](const TaskBatch& b) {
+        const std::vector<std::int64_t> ids = b.ids.to_vector<std::int64_t>();
+        for (std::size_t r = 0; r < ids.size(); r += 12, ++seen)
+            clashes += static_cast<std::int64_t>(held_rows.count(std::vector<std::int64_t>(
+                ids.begin() + static_cast<std::ptrdiff_t>(r), ids.begin() + static_cast<std::ptrdiff_t>(r + 12))));
+    });
+    CHECK(seen == 60 * 64);
+    CHECK(clashes == 0);
 }
 
 TEST_CASE("the program's demonstrations: joint heads equal separate heads, and nothing leaks past the masks") {
@@ -80,9 +129,10 @@ TEST_CASE("the program's demonstrations: joint heads equal separate heads, and n
     CHECK(p.reshape_change > 1e-2);
 
     const MaskBroadcast m = mask_broadcast(0);
-    CHECK(m.qkv_padding_weight == 0.0);
-    CHECK(m.article_padding_weight > 1e-2);
-    CHECK(m.article_lost_weight > 1e-2);
+    CHECK(m.article_padding_weight > 1e-2);  // the article's broadcast lets sequence 1 see its padding
+    CHECK(m.qkv_padding_weight == 0.0);      // combine_masks does not, in either head
+    CHECK(m.article_valid_weight == 0.0);    // and denies sequence 0 keys it may see
+    CHECK(m.qkv_valid_weight > 1e-2);        // which combine_masks lets it use
 
     CHECK(pe_rotation_error(64, 32, 63) <= 1e-12);
 }
