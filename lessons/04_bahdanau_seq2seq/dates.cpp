@@ -29,8 +29,7 @@ int days_in_month(int y, int m) {
     return m == 2 && is_leap(y) ? 29 : days[static_cast<std::size_t>(m - 1)];
 }
 
-// Where each output character's digit sits in iso(): "yyyy-mm-dd".
-constexpr std::int64_t iso_year = 0, iso_day = 8;
+constexpr std::int64_t iso_year = iso_year_first, iso_day = iso_day_first;
 
 // Builds the source text and records, as it goes, where the year and day digits land.
 class Writer {
@@ -71,6 +70,24 @@ const char* ordinal_suffix(int d) {
     if (d % 10 == 2 && d != 12) return "nd";
     if (d % 10 == 3 && d != 13) return "rd";
     return "th";
+}
+
+// Days in the years first .. last (none when first > last).
+std::uint64_t days_in_years(int first, int last) {
+    std::uint64_t n = 0;
+    for (int y = first; y <= last; ++y) n += is_leap(y) ? 366 : 365;
+    return n;
+}
+
+// The days a two-digit year can write, as the index range [lo, hi) of all_dates(first_year,
+// last_year): the chosen years within 1950 .. 2049. Empty (lo == hi) when they miss that window.
+struct DayRange {
+    std::uint64_t lo = 0, hi = 0;
+};
+DayRange two_digit_days(const DatesOptions& o) {
+    const int first = std::max(o.first_year, 1950), last = std::min(o.last_year, 2049);
+    const std::uint64_t lo = days_in_years(o.first_year, first - 1);
+    return {lo, lo + days_in_years(first, last)};
 }
 
 }  // namespace
@@ -133,24 +150,34 @@ FormattedDate format_date(const Date& d, int f) {
     return w.done();
 }
 
-Task dates_task(std::uint64_t seed, const DatesOptions& o) {
+std::string dates_options_error(const DatesOptions& o) {
     if (o.first_year < 1000 || o.last_year > 2999 || o.first_year > o.last_year)
-        fail("dates_task", "years ", o.first_year, " .. ", o.last_year, " outside 1000 .. 2999");
+        return cat("years ", o.first_year, " .. ", o.last_year, " are not within 1000 .. 2999");
+    if (o.heldout < 0) return cat("heldout must be >= 0, got ", o.heldout);
+    const auto need = 2 * static_cast<std::uint64_t>(o.heldout);
+    const std::string years = cat("years ", o.first_year, " .. ", o.last_year, " hold ");
+    const std::string too_few = cat(": too few for ", o.heldout, " held-out dates, which need at least ", need,
+                                    " (twice as many, so that half are left for training)");
+    const std::uint64_t all = days_in_years(o.first_year, o.last_year);
+    if (all < need) return cat(years, all, " days", too_few);
+    const DayRange two = two_digit_days(o);
+    if (two.lo < two.hi && two.hi - two.lo < need)
+        return cat(years, two.hi - two.lo, " days a two-digit year can write (those within 1950 .. 2049)", too_few,
+                   "; choose years that cover more of 1950 .. 2049, or none of it");
+    return "";
+}
+
+Task dates_task(std::uint64_t seed, const DatesOptions& o) {
+    if (const std::string problem = dates_options_error(o); !problem.empty()) fail("dates_task", problem);
     // Days are numbered by their index in all_dates(first_year, last_year); the two-digit-year
-    // formats draw from the index range of 1950 .. 2049 (all of it when the years do not cover it).
+    // formats draw from the index range of the chosen years within 1950 .. 2049, and are left out
+    // when that range is empty.
     auto days = std::make_shared<std::vector<Date>>(all_dates(o.first_year, o.last_year));
     const auto n = static_cast<std::uint64_t>(days->size());
-    const auto first_of = [&](int year) {
-        return static_cast<std::uint64_t>(std::lower_bound(days->begin(), days->end(), Date{year, 1, 1},
-                                                           [](const Date& a, const Date& b) {
-                                                               return std::tie(a.year, a.month, a.day) <
-                                                                      std::tie(b.year, b.month, b.day);
-                                                           }) - days->begin());
-    };
-    std::uint64_t lo = first_of(1950), hi = first_of(2050);
-    if (lo >= hi) lo = 0, hi = n;
-    if (o.heldout < 0 || static_cast<std::uint64_t>(o.heldout) * 10 > hi - lo)
-        fail("dates_task", "heldout ", o.heldout, " is too many for ", n, " days");
+    const DayRange two = two_digit_days(o);
+    std::vector<int> formats;
+    for (int f = 0; f < num_date_formats; ++f)
+        if (two.lo < two.hi || !two_digit_year(f)) formats.push_back(f);
 
     Task task;
     task.name = "dates";
@@ -166,10 +193,10 @@ Task dates_task(std::uint64_t seed, const DatesOptions& o) {
     const nn::CharTokenizer src(task.src_vocab), tgt(task.tgt_vocab);
     auto heldout_days = std::make_shared<std::set<std::uint64_t>>();
     // One example: a format, then a day it can write that `skip` does not exclude.
-    auto draw = [days, src, tgt, lo, hi, n](Generator& g, const std::set<std::uint64_t>& skip, std::uint64_t* day) {
-        const int f = static_cast<int>(g.below(num_date_formats));
+    auto draw = [days, src, tgt, two, n, formats](Generator& g, const std::set<std::uint64_t>& skip, std::uint64_t* day) {
+        const int f = formats[g.below(formats.size())];
         for (;;) {
-            const std::uint64_t k = two_digit_year(f) ? lo + g.below(hi - lo) : g.below(n);
+            const std::uint64_t k = two_digit_year(f) ? two.lo + g.below(two.hi - two.lo) : g.below(n);
             if (skip.count(k)) continue;
             if (day) *day = k;
             const Date& d = (*days)[k];

@@ -43,6 +43,8 @@ int weekday(const Date& d);
 bool two_digit_year(int format);
 // "2026-11-21"
 std::string iso(const Date& d);
+// Where the year and the day sit in iso(): "yyyy-mm-dd" (target positions, first and last).
+inline constexpr std::int64_t iso_year_first = 0, iso_year_last = 3, iso_day_first = 8, iso_day_last = 9;
 
 inline constexpr int num_date_formats = 12;
 // A short description of format f: "d Mon yyyy", "dd/mm/yy", ...
@@ -57,13 +59,19 @@ FormattedDate format_date(const Date& d, int f);
 
 struct DatesOptions {
     std::int64_t heldout = 1000;  // held-out dates: none of these days is ever drawn for training
-    int first_year = 1000;        // the years of four-digit-year formats (at most 1000 .. 2999)
+    int first_year = 1000;        // the years of the dates (at most 1000 .. 2999)
     int last_year = 2999;
 };
 
-// Each example draws a format uniformly, then a day: from 1950 .. 2049 for the two-digit-year
-// formats, from first_year .. last_year for the others. The held-out set (distinct days) comes
-// from `seed`; training draws skip its days.
+// Each example draws a format uniformly, then a day: from first_year .. last_year, and for the
+// two-digit-year formats from those years within 1950 .. 2049 (the two formats are left out when
+// there are none). The held-out set (distinct days) comes from `seed`; training draws skip its days.
 Task dates_task(std::uint64_t seed, const DatesOptions& options = {});
+
+// Why dates_task would reject `options`, or "" when it accepts them: the years must lie within
+// 1000 .. 2999, and each range of days examples are drawn from (all the years; those a two-digit
+// year can write) must hold at least twice as many days as there are held-out dates, so that at
+// least half of every range is left for training.
+std::string dates_options_error(const DatesOptions& options);
 
 }  // namespace qkv::lesson04

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "lessons/04_bahdanau_seq2seq/dates.hpp"
@@ -70,11 +71,11 @@ void print_alignment(const Task& task, const Evaluation& ev, std::size_t k) {
     std::cout << nn::terminal_heatmap(ev.attention[k], rows, labels(task.src_vocab, task.heldout[k].src), t);
 }
 
-// The first held-out example satisfying `pred`, or 0.
-template <class Pred> std::size_t find_example(const Task& task, Pred pred) {
+// The first held-out example satisfying `pred`, if any.
+template <class Pred> std::optional<std::size_t> find_example(const Task& task, Pred pred) {
     for (std::size_t k = 0; k < task.heldout.size(); ++k)
         if (pred(task.heldout[k])) return k;
-    return 0;
+    return std::nullopt;
 }
 
 // The mean over counted rows of the largest weight: how sharp the alignment is.
@@ -121,16 +122,27 @@ void run_reversal(const lesson::LessonArgs& args, Curves& curves) {
     std::printf("largest weight on the mirrored input position (anti-diagonal): %.4f of %lld output positions\n",
                 ev.alignment(), static_cast<long long>(ev.counted));
     std::printf("mean largest weight per output step: %.3f\n", mean_max_weight(ev));
-    const std::size_t k8 = find_example(task, [](const Example& e) { return e.src.size() == 8; });
-    const std::size_t k5 = find_example(task, [](const Example& e) { return e.src.size() == 5; });
-    std::cout << "example: " << text(task.src_vocab, task.heldout[k8].src, " ") << "  ->  "
-              << text(task.tgt_vocab, ev.decoded[k8], " ") << "\n";
-    print_alignment(task, ev, k8);
-    const std::string p8 = write_alignment(args, task, ev, k8, "reversal_alignment_len8.svg",
-                                           "reversal, " + text(task.src_vocab, task.heldout[k8].src));
-    const std::string p5 = write_alignment(args, task, ev, k5, "reversal_alignment_len5.svg",
-                                           "reversal, " + text(task.src_vocab, task.heldout[k5].src));
-    std::cout << "wrote " << p8 << "\nwrote " << p5 << "\n\n";
+    const auto of_length = [&](std::size_t n) {
+        return find_example(task, [n](const Example& e) { return e.src.size() == n; });
+    };
+    const std::optional<std::size_t> k8 = of_length(8), k5 = of_length(5);
+    if (k8) {
+        std::cout << "example: " << text(task.src_vocab, task.heldout[*k8].src, " ") << "  ->  "
+                  << text(task.tgt_vocab, ev.decoded[*k8], " ") << "\n";
+        print_alignment(task, ev, *k8);
+    }
+    const std::pair<std::optional<std::size_t>, std::string> pictures[] = {{k8, "reversal_alignment_len8.svg"},
+                                                                           {k5, "reversal_alignment_len5.svg"}};
+    for (const auto& [k, name] : pictures) {
+        if (!k) {
+            std::cout << "no held-out sequence of that length: " << name << " not written\n";
+            continue;
+        }
+        const std::string title = "reversal, " + text(task.src_vocab, task.heldout[*k].src);
+        const std::string path = write_alignment(args, task, ev, *k, name, title);
+        std::cout << "wrote " << path << "\n";
+    }
+    std::cout << "\n";
 
     std::cout << "== 3. The same model without attention: the context is the final encoder state ==\n";
     Trained base = train_with_progress(task, reversal_config(args.seed, args.steps, false), "reversal, no attention");
@@ -140,7 +152,7 @@ void run_reversal(const lesson::LessonArgs& args, Curves& curves) {
     nn::Series with{"attention", {}, {}}, without{"no attention (final state only)", {}, {}};
     for (std::int64_t len = ro.min_len; len <= ro.max_len; ++len) {
         std::printf("%6lld %8lld %11.3f %14.3f\n", static_cast<long long>(len),
-                    static_cast<long long>(ev.total_by_len[static_cast<std::size_t>(len)]), ev.accuracy_at(len),
+                    static_cast<long long>(ev.total_at(len)), ev.accuracy_at(len),
                     bev.accuracy_at(len));
         with.xs.push_back(static_cast<double>(len)), with.ys.push_back(ev.accuracy_at(len));
         without.xs.push_back(static_cast<double>(len)), without.ys.push_back(bev.accuracy_at(len));
@@ -157,31 +169,40 @@ void run_reversal(const lesson::LessonArgs& args, Curves& curves) {
     std::cout << "wrote " << path << "\n\n";
 }
 
-void run_dates(const lesson::LessonArgs& args, const DatesOptions& years, Curves& curves) {
-    DatesOptions dopt = years;
-    if (args.quick) dopt.heldout = 100;
+void run_dates(const lesson::LessonArgs& args, const DatesOptions& dopt, Curves& curves) {
     const Task task = dates_task(args.seed, dopt);
     std::cout << "== 4. Task 2: dates in " << num_date_formats << " formats -> yyyy-mm-dd; " << task.heldout.size()
               << " held-out dates ==\n";
     Trained t = train_with_progress(task, dates_config(args.seed, args.steps), "dates, attention");
     const Evaluation ev = evaluate(t.model, task);
     std::printf("held-out exact match: %.3f\n", ev.exact_match);
-    std::printf("largest weight on the matching source digit (day, and year digits written): %.4f of %lld digits\n",
-                ev.alignment(), static_cast<long long>(ev.counted));
-    for (std::size_t k = 0; k < 6; ++k)
+    // The day and the year separately: both should be read where the source writes them.
+    std::printf("largest weight on the matching source digit\n"
+                "  day digits:                            %.4f of %lld\n"
+                "  year digits (those the source writes): %.4f of %lld\n",
+                ev.alignment_over(iso_day_first, iso_day_last),
+                static_cast<long long>(ev.counted_over(iso_day_first, iso_day_last)),
+                ev.alignment_over(iso_year_first, iso_year_last),
+                static_cast<long long>(ev.counted_over(iso_year_first, iso_year_last)));
+    for (std::size_t k = 0; k < std::min<std::size_t>(6, task.heldout.size()); ++k)
         std::cout << "  " << text(task.src_vocab, task.heldout[k].src) << "  ->  " << text(task.tgt_vocab, ev.decoded[k])
                   << (ev.decoded[k] == task.heldout[k].tgt ? "" : "   (wrong)") << "\n";
 
     const std::vector<std::pair<int, std::string>> shown = {{2, "dates_alignment_weekday.svg"},
                                                             {3, "dates_alignment_ddmmyy.svg"},
                                                             {4, "dates_alignment_chinese.svg"}};
-    std::vector<std::string> paths;
+    std::vector<std::string> notes;
     for (const auto& [format, name] : shown) {
-        const std::size_t k = find_example(task, [format = format](const Example& e) { return e.kind == format; });
-        if (format == 2) print_alignment(task, ev, k);
-        paths.push_back(write_alignment(args, task, ev, k, name, "dates, " + date_format_name(format)));
+        const std::optional<std::size_t> k =
+            find_example(task, [format = format](const Example& e) { return e.kind == format; });
+        if (!k) {  // e.g. --years outside 1950 .. 2049 leaves out the two-digit-year formats
+            notes.push_back("no held-out date in format " + date_format_name(format) + ": " + name + " not written");
+            continue;
+        }
+        if (format == 2) print_alignment(task, ev, *k);
+        notes.push_back("wrote " + write_alignment(args, task, ev, *k, name, "dates, " + date_format_name(format)));
     }
-    for (const std::string& p : paths) std::cout << "wrote " << p << "\n";
+    for (const std::string& n : notes) std::cout << n << "\n";
     curves.loss.push_back(loss_series("dates, attention", t.losses));
     std::cout << "\n";
 }
@@ -202,7 +223,8 @@ int main(int argc, char** argv) {
         "Bahdanau attention in a GRU encoder-decoder: reversal, dates, and the same model without attention",
         default_steps,
         {{"task", "reversal, dates or all (default all)"},
-         {"years", "FIRST-LAST: the years of four-digit-year dates (default 1000-2999)"}}};
+         {"years", "FIRST-LAST within 1000-2999: the years of the dates (default 1000-2999); the two "
+                   "two-digit-year formats write those within 1950-2049"}}};
     const lesson::LessonArgs args = lesson::parse_lesson_args(argc, argv, info);
     if (!args.ok) return args.exit_code;
     const std::string task = args.extra.count("task") ? args.extra.at("task") : "all";
@@ -210,6 +232,8 @@ int main(int argc, char** argv) {
         return lesson::flag_error(info, "--task must be reversal, dates or all, got '" + task + "'");
     }
     DatesOptions years;
+    if (args.quick) years.heldout = 100;
+    std::string years_flag = "--years (default)";
     if (args.extra.count("years")) {
         const std::string y = args.extra.at("years");
         int first = 0, last = 0;
@@ -219,22 +243,30 @@ int main(int argc, char** argv) {
             return lesson::flag_error(info, "--years must be FIRST-LAST within 1000-2999, got '" + y + "'");
         }
         years.first_year = first, years.last_year = last;
+        years_flag = "--years " + y;
     }
+    if (const std::string problem = dates_options_error(years); task != "reversal" && !problem.empty())
+        return lesson::flag_error(info, years_flag + ": " + problem);
     lesson::LessonArgs run = args;
     if (args.quick) run.steps = std::min<std::int64_t>(args.steps, 10);
-    std::cout << "Lesson 04: Bahdanau attention in a seq2seq model (seed " << args.seed << ", " << run.steps
-              << " steps of 64 examples per model)\n\n";
-    show_model(reversal_task(args.seed, {3, 8, 10, 0}));
-    Curves curves;
-    if (task != "dates") run_reversal(run, curves);
-    if (task != "reversal") run_dates(run, years, curves);
-    show_article_bound();
-    nn::ChartOptions o;
-    o.title = "training loss (cross-entropy per target token)";
-    o.x_label = "step", o.y_label = "loss";
-    o.log_y = true;
-    const std::string path = lesson::out_path(args, "loss_curves.svg");
-    nn::write_line_chart_svg(path, curves.loss, o);
-    std::cout << "wrote " << path << "\n";
+    try {
+        std::cout << "Lesson 04: Bahdanau attention in a seq2seq model (seed " << args.seed << ", " << run.steps
+                  << " steps of 64 examples per model)\n\n";
+        show_model(reversal_task(args.seed, {3, 8, 10, 0}));
+        Curves curves;
+        if (task != "dates") run_reversal(run, curves);
+        if (task != "reversal") run_dates(run, years, curves);
+        show_article_bound();
+        nn::ChartOptions o;
+        o.title = "training loss (cross-entropy per target token)";
+        o.x_label = "step", o.y_label = "loss";
+        o.log_y = true;
+        const std::string path = lesson::out_path(args, "loss_curves.svg");
+        nn::write_line_chart_svg(path, curves.loss, o);
+        std::cout << "wrote " << path << "\n";
+    } catch (const std::exception& e) {  // qkv::Error (a file that cannot be written, say), std::bad_alloc
+        std::cerr << "lesson04: " << e.what() << "\n";
+        return 1;
+    }
     return 0;
 }

@@ -95,9 +95,33 @@ Trained train(const Task& task, const TrainConfig& c, const std::function<void(s
 }
 
 double Evaluation::accuracy_at(std::int64_t len) const {
+    const std::int64_t total = total_at(len);
+    return total ? static_cast<double>(correct_by_len[static_cast<std::size_t>(len)]) / static_cast<double>(total) : 0;
+}
+
+std::int64_t Evaluation::total_at(std::int64_t len) const {
     const auto k = static_cast<std::size_t>(len);
-    if (k >= total_by_len.size() || total_by_len[k] == 0) return 0;
-    return static_cast<double>(correct_by_len[k]) / static_cast<double>(total_by_len[k]);
+    return len >= 0 && k < total_by_len.size() ? total_by_len[k] : 0;
+}
+
+namespace {
+
+std::int64_t sum_over(const std::vector<std::int64_t>& v, std::int64_t first, std::int64_t last) {
+    std::int64_t total = 0;
+    for (std::int64_t i = std::max<std::int64_t>(first, 0); i <= last && i < static_cast<std::int64_t>(v.size()); ++i)
+        total += v[static_cast<std::size_t>(i)];
+    return total;
+}
+
+}  // namespace
+
+std::int64_t Evaluation::counted_over(std::int64_t first, std::int64_t last) const {
+    return sum_over(counted_at, first, last);
+}
+
+double Evaluation::alignment_over(std::int64_t first, std::int64_t last) const {
+    const std::int64_t n = counted_over(first, last);
+    return n ? static_cast<double>(sum_over(aligned_at, first, last)) / static_cast<double>(n) : 0;
 }
 
 Evaluation evaluate(nn::Seq2Seq& model, const Task& task, std::int64_t batch_size) {
@@ -123,12 +147,14 @@ Evaluation evaluate(nn::Seq2Seq& model, const Task& task, std::int64_t batch_siz
             // This example's alignment: the steps it decoded (with its [EOS]), its real source positions.
             const std::int64_t rows = std::min<std::int64_t>(steps, static_cast<std::int64_t>(got.size()) + 1);
             const Tensor a = out.attention.select(0, b).narrow(0, 0, rows).narrow(1, 0, len).contiguous();
+            if (ev.counted_at.size() < e.align.size())
+                ev.counted_at.resize(e.align.size()), ev.aligned_at.resize(e.align.size());
             for (std::size_t i = 0; i < e.align.size(); ++i) {
                 if (e.align[i] < 0) continue;
-                ++ev.counted;
+                ++ev.counted, ++ev.counted_at[i];
                 const auto row = static_cast<std::int64_t>(i);
                 if (row < rows && static_cast<std::int64_t>(argmax(a.select(0, row), 0).item()) == e.align[i])
-                    ++ev.aligned;
+                    ++ev.aligned, ++ev.aligned_at[i];
             }
             ev.decoded.push_back(got);
             ev.attention.push_back(a);

@@ -61,8 +61,13 @@ struct Evaluation {
     std::vector<std::int64_t> total_by_len;  // index = source length
     std::vector<std::int64_t> correct_by_len;
     std::int64_t aligned = 0, counted = 0;   // counted target positions and those whose largest weight is on align[i]
+    std::vector<std::int64_t> aligned_at, counted_at;  // the same, per target position i
     double alignment() const { return counted ? static_cast<double>(aligned) / static_cast<double>(counted) : 0; }
+    // The alignment over target positions first .. last only (the year digits of a date, say).
+    double alignment_over(std::int64_t first, std::int64_t last) const;
+    std::int64_t counted_over(std::int64_t first, std::int64_t last) const;
     double accuracy_at(std::int64_t len) const;
+    std::int64_t total_at(std::int64_t len) const;  // held-out examples of source length len
     std::vector<std::vector<std::int64_t>> decoded;  // per held-out example, without [EOS]
     std::vector<Tensor> attention;                   // per held-out example, (steps, source length) float32
 };

@@ -79,10 +79,10 @@ Seq2Seq::Seq2Seq(const Seq2SeqConfig& c, Generator& gen)
       decoder(c, gen) {}
 
 Seq2SeqOutput Seq2Seq::forward(const Tensor& src, const Tensor& src_lengths, const Tensor& tgt_in) {
+    const DecoderMemory memory = decoder.prepare(encoder(src, src_lengths));  // checks src first
     if (!tgt_in.defined() || tgt_in.dtype() != DType::Int64 || tgt_in.dim() != 2 || tgt_in.size(0) != src.size(0))
         fail("Seq2Seq", "tgt_in should be (B, T) int64 with B = ", src.size(0), " as src ", shape_str(src.shape()),
              ", got ", tgt_in.defined() ? shape_str(tgt_in.shape()) : "undefined");
-    const DecoderMemory memory = decoder.prepare(encoder(src, src_lengths));
     const Var embedded = decoder.embedding(tgt_in);  // (B, T, E): every step's input, looked up at once
     const std::int64_t T = tgt_in.size(1);
     std::vector<Var> states, contexts, weights;
@@ -104,6 +104,10 @@ Seq2SeqOutput Seq2Seq::forward(const Tensor& src, const Tensor& src_lengths, con
 GreedyOutput Seq2Seq::greedy_decode(const Tensor& src, const Tensor& src_lengths, std::int64_t max_len,
                                     std::int64_t bos_id, std::int64_t eos_id) {
     if (max_len < 1) fail("Seq2Seq::greedy_decode", "max_len must be >= 1, got ", max_len);
+    for (const std::int64_t id : {bos_id, eos_id})
+        if (id < 0 || id >= config.tgt_vocab)
+            fail("Seq2Seq::greedy_decode", "bos_id ", bos_id, " and eos_id ", eos_id, " must be target ids in [0, ",
+                 config.tgt_vocab, ")");
     NoGradGuard no_grad;
     const DecoderMemory memory = decoder.prepare(encoder(src, src_lengths));
     const std::int64_t B = src.size(0), S = src.size(1);

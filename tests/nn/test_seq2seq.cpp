@@ -244,6 +244,13 @@ TEST_CASE("Seq2Seq rejects bad configurations, lengths, ids and shapes with clea
     CHECK_THROWS_AS(model(src, lengths({3, 2}), ids({{2}, {7}})), Error);                          // target id 7 >= 7
     CHECK_THROWS_WITH_AS(model.greedy_decode(src, lengths({3, 2}), 0, 2, 3),
                          "Seq2Seq::greedy_decode: max_len must be >= 1, got 0", Error);
+    // An [EOS] id the decoder can never produce would make it run to max_len silently.
+    CHECK_THROWS_WITH_AS(model.greedy_decode(src, lengths({3, 2}), 5, 2, 7),
+                         "Seq2Seq::greedy_decode: bos_id 2 and eos_id 7 must be target ids in [0, 7)", Error);
+    CHECK_THROWS_AS(model.greedy_decode(src, lengths({3, 2}), 5, -1, 3), Error);
+    // An undefined source is reported as such, before tgt_in is compared with it.
+    CHECK_THROWS_WITH_AS(model(Tensor(), lengths({3, 2}), ids({{2}, {2}})),
+                         "BiGRUEncoder: src should be (B, S) int64 ids, got undefined ", Error);
 }
 
 }  // TEST_SUITE

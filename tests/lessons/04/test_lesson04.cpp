@@ -8,6 +8,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -194,6 +195,90 @@ TEST_CASE("dates: held-out days are distinct and never drawn for training") {
         if (held.count(text(task.tgt_vocab, task.sample(gen).tgt))) FAIL("a training draw repeats a held-out day");
 }
 
+// Every held-out date and `draws` training dates of `task`: parsed back by the test's own parser,
+// checked against the target, and returned as (format, year) pairs.
+std::vector<std::pair<int, int>> parsed_years(const Task& task, int draws) {
+    std::vector<Example> examples = task.heldout;
+    Generator gen(11);
+    for (int i = 0; i < draws; ++i) examples.push_back(task.sample(gen));
+    std::vector<std::pair<int, int>> out;
+    for (const Example& e : examples) {
+        const std::string src = text(task.src_vocab, e.src), tgt = text(task.tgt_vocab, e.tgt);
+        const Parsed p = parse(src, e.kind);
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", p.year, p.month, p.day);
+        if (std::string(buf) != tgt) FAIL(src, " (format ", e.kind, ") parses to ", buf, ", not ", tgt);
+        out.emplace_back(e.kind, p.year);
+    }
+    return out;
+}
+
+TEST_CASE("dates: --years outside 1950 .. 2049 leave out the two-digit-year formats, partly inside they keep the overlap") {
+    std::set<int> formats;
+    for (const auto& [format, year] : parsed_years(dates_task(0, {100, 1000, 1100}), 2000)) {
+        formats.insert(format);
+        if (year < 1000 || year > 1100) FAIL("year ", year, " outside 1000 .. 1100");
+    }
+    CHECK(formats == std::set<int>{0, 1, 2, 4, 5, 6, 7, 8, 10, 11});  // no 3 (dd/mm/yy) or 9 (dd-MON-yy)
+
+    formats.clear();
+    for (const auto& [format, year] : parsed_years(dates_task(0, {100, 1940, 1960}), 2000)) {
+        formats.insert(format);
+        if (year < 1940 || year > 1960) FAIL("year ", year, " outside 1940 .. 1960");
+        if (two_digit_year(format) && year < 1950) FAIL("format ", format, " wrote year ", year, " with two digits");
+    }
+    CHECK(formats.size() == 12);
+
+    // One year, exactly twice as many days as held-out dates: half of its days are left to train on.
+    const Task one_year = dates_task(0, {183, 2000, 2000});
+    std::set<std::string> held;
+    for (const Example& e : one_year.heldout) held.insert(text(one_year.tgt_vocab, e.tgt));
+    CHECK(held.size() == 183);
+    std::set<std::string> trained;
+    Generator gen(2);
+    for (int i = 0; i < 5000; ++i) trained.insert(text(one_year.tgt_vocab, one_year.sample(gen).tgt));
+    for (const std::string& d : trained)
+        if (held.count(d)) FAIL("training drew held-out day ", d);
+    CHECK(trained.size() == 366 - 183);  // 5000 draws reach every one of the 183 days left
+}
+
+TEST_CASE("dates: options with too few days are rejected, naming the days there are") {
+    CHECK(dates_options_error({}).empty());
+    // 2000 is a leap year (divisible by 400): 366 days.
+    const std::string one_year =
+        "years 2000 .. 2000 hold 366 days: too few for 1000 held-out dates, which need at least 2000 (twice as many, "
+        "so that half are left for training)";
+    CHECK(dates_options_error({1000, 2000, 2000}) == one_year);
+    CHECK_THROWS_WITH_AS(dates_task(0, {1000, 2000, 2000}), ("dates_task: " + one_year).c_str(), Error);
+    CHECK(dates_options_error({183, 2000, 2000}).empty());   // 366 >= 2 * 183
+    CHECK(!dates_options_error({184, 2000, 2000}).empty());  // 366 < 2 * 184
+    // 2000 .. 2020: 21 years, 6 of them leap (2000, 2004, .., 2020): 21 * 365 + 6 = 7671 days.
+    CHECK(dates_options_error({1000, 2000, 2020}).empty());
+    CHECK(dates_options_error({3835, 2000, 2020}).empty());  // 7670 <= 7671
+    CHECK(!dates_options_error({3836, 2000, 2020}).empty());  // 7671 < 7672
+    // 1000 .. 1950 has plenty of days, but a two-digit year can write only 1950's 365.
+    const std::string window = dates_options_error({1000, 1000, 1950});
+    CHECK(window.find("hold 365 days a two-digit year can write") != std::string::npos);
+    CHECK(dates_options_error({1000, 1000, 1949}).empty());  // no two-digit-year formats at all
+    CHECK(!dates_options_error({-1, 1000, 1949}).empty());
+    CHECK(!dates_options_error({10, 999, 1949}).empty());
+}
+
+TEST_CASE("dates: no source string names two different dates, in any two formats") {
+    std::map<std::string, std::string> seen;  // source text -> its ISO date
+    std::vector<Date> days = all_dates(1948, 2051);
+    for (int y : {1000, 1001, 2998, 2999})
+        for (const Date& d : all_dates(y, y)) days.push_back(d);
+    for (const Date& d : days)
+        for (int f = 0; f < num_date_formats; ++f) {
+            if (two_digit_year(f) && (d.year < 1950 || d.year > 2049)) continue;
+            const std::string s = format_date(d, f).text;
+            const auto [it, fresh] = seen.emplace(s, iso(d));
+            if (!fresh && it->second != iso(d)) FAIL("'", s, "' names both ", it->second, " and ", iso(d));
+        }
+    CHECK(seen.size() > 400000);
+}
+
 TEST_CASE("attention rows sum to 1 and padded source positions get exactly 0, on a bucketed date batch") {
     const Task task = dates_task(0, {200});
     Generator gen(3);
@@ -290,6 +375,7 @@ TEST_CASE("evaluate counts exact matches and alignments as a plain loop over gre
     CHECK(t.losses.back() < t.losses.front());
     const Evaluation ev = evaluate(t.model, task, 25);  // batches of 25, the last one short
     std::int64_t exact = 0, aligned = 0, counted = 0;
+    std::vector<std::int64_t> aligned_at(8), counted_at(8);  // per output position, sources up to 8 long
     for (const Example& e : task.heldout) {
         const Seq2SeqBatch b = make_batch({e}, task.tgt_vocab);
         const nn::GreedyOutput g = t.model.greedy_decode(b.src, b.src_lengths, 9, task.tgt_vocab.bos_id(), task.tgt_vocab.eos_id());
@@ -297,20 +383,35 @@ TEST_CASE("evaluate counts exact matches and alignments as a plain loop over gre
         const auto n = static_cast<std::int64_t>(e.src.size());
         const auto rows = static_cast<std::int64_t>(g.tokens[0].size()) + 1;
         for (std::int64_t i = 0; i < n; ++i) {
-            ++counted;
+            ++counted, ++counted_at[static_cast<std::size_t>(i)];
             if (i >= std::min(rows, g.attention.size(1))) continue;
             std::int64_t best = 0;
             for (std::int64_t j = 1; j < n; ++j)
                 if (g.attention.at({0, i, j}) > g.attention.at({0, i, best})) best = j;
             aligned += best == n - 1 - i;
+            aligned_at[static_cast<std::size_t>(i)] += best == n - 1 - i;
         }
     }
     CHECK(ev.exact_match == doctest::Approx(static_cast<double>(exact) / 60.0));
     CHECK(ev.counted == counted);
     CHECK(ev.aligned == aligned);
+    CHECK(ev.counted_at == counted_at);
+    CHECK(ev.aligned_at == aligned_at);
+    // Positions 3 .. 7 exist only in sources of length 4 and more: a range other than the whole.
+    const std::int64_t late = counted_at[3] + counted_at[4] + counted_at[5] + counted_at[6] + counted_at[7];
+    CHECK(ev.counted_over(3, 7) == late);
+    const std::int64_t late_aligned = aligned_at[3] + aligned_at[4] + aligned_at[5] + aligned_at[6] + aligned_at[7];
+    CHECK(ev.alignment_over(3, 7) == doctest::Approx(static_cast<double>(late_aligned) / static_cast<double>(late)));
+    CHECK(ev.counted_over(0, 100) == counted);
+    CHECK(ev.alignment_over(20, 30) == 0);
     std::int64_t total = 0;
     for (std::int64_t c : ev.total_by_len) total += c;
     CHECK(total == 60);
+    for (std::int64_t len = 3; len <= 8; ++len)
+        CHECK(ev.total_at(len) == ev.total_by_len[static_cast<std::size_t>(len)]);
+    CHECK(ev.total_at(9) == 0);  // past the longest source: no examples, not an out-of-range read
+    CHECK(ev.total_at(-1) == 0);
+    CHECK(ev.accuracy_at(40) == 0);
 }
 
 TEST_CASE("bad task options and batches are rejected with clear errors") {
