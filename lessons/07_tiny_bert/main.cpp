@@ -145,7 +145,8 @@ void pretrain_and_report(nn::BertForPreTraining& model, const LessonData& data, 
     }
     const HeldoutPairs heldout = make_heldout_pairs(data, s.heldout_pairs, args.seed);
     const PretrainMetrics m = evaluate_pretraining(model, data, heldout);
-    std::printf("held-out, %lld pairs from unseen documents, %lld chosen positions:\n",
+    std::printf("held-out, %lld pairs from the held-out documents (new pairings of sentences seen in training), %lld "
+                "chosen positions:\n",
                 static_cast<long long>(s.heldout_pairs), static_cast<long long>(m.chosen_positions));
     std::printf("  masked-token accuracy  %.3f   (loss %.3f; at [MASK] %.3f, at a random token %.3f, at a kept token %.3f)\n",
                 m.mlm_accuracy, m.mlm_loss, m.accuracy_masked, m.accuracy_random, m.accuracy_kept);
@@ -305,7 +306,7 @@ int main(int argc, char** argv) {
             const std::string text = args.extra.count("fill") ? args.extra.at("fill") : "the [MASK] eats fish";
             run_load_hf(args.extra.at("load-hf"), text, std::cout);
             return 0;
-        } catch (const Error& e) {
+        } catch (const std::exception& e) {  // qkv::Error, and std::bad_alloc from a model too big to build
             std::cerr << "lesson07: " << e.what() << "\n";
             return 1;
         }
@@ -330,7 +331,7 @@ int main(int argc, char** argv) {
             show_what_it_learned(model, data, args, written);
             finetune_and_report(model, data.tokenizer, s, args, written);
         }
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
         std::cerr << "lesson07: " << e.what() << "\n";
         return 1;
     }

@@ -138,6 +138,8 @@ PretrainMetrics evaluate_pretraining(nn::BertForPreTraining& model, const Lesson
             heldout.batch.is_random_next.narrow(0, start, n).to_vector<std::int64_t>();
         for (std::size_t i = 0; i < nsp_pred.size(); ++i) nsp_correct += nsp_pred[i] == nsp_true[i];
     }
+    if (m.chosen_positions == 0)
+        fail("evaluate_pretraining", "the ", N, " held-out pairs have no chosen positions to score");
     auto ratio = [](std::int64_t a, std::int64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; };
     m.mlm_accuracy = ratio(correct, m.chosen_positions);
     m.baseline_accuracy = ratio(baseline_correct, m.chosen_positions);

@@ -23,6 +23,9 @@ BertModel::BertModel(const BertConfig& config, Generator& gen)
 }
 
 BertOutput BertModel::forward(const Tensor& input_ids, const Tensor& token_type_ids, const Tensor& padding_mask) {
+    // The pooler reads position 0, so an empty sequence has nothing to pool.
+    if (input_ids.dim() != 2 || input_ids.size(0) < 1 || input_ids.size(1) < 1)
+        fail("BertModel", "input_ids must be (B, T) with B >= 1 and T >= 1, got ", shape_str(input_ids.shape()));
     if (padding_mask.defined() && (padding_mask.dtype() != DType::Bool || padding_mask.shape() != input_ids.shape()))
         fail("BertModel", "padding_mask must be bool ", shape_str(input_ids.shape()), " like input_ids, got ",
              qkv::describe(padding_mask));

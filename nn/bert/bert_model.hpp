@@ -33,7 +33,7 @@ public:
     BertEncoder encoder;
     Linear pooler;  // named pooler.dense
 
-    // input_ids (B, T) int64; token_type_ids (B, T) int64 or undefined (all segment 0);
+    // input_ids (B, T) int64 with B, T >= 1; token_type_ids (B, T) int64 or undefined (all segment 0);
     // padding_mask (B, T) bool, true at [PAD] positions, or undefined (no padding).
     BertOutput forward(const Tensor& input_ids, const Tensor& token_type_ids = Tensor(),
                        const Tensor& padding_mask = Tensor());

@@ -11,16 +11,33 @@ bool is_tanh_gelu(const std::string& act) { return act == "gelu_new" || act == "
 }  // namespace
 
 void BertConfig::validate() const {
-    const std::pair<const char*, std::int64_t> sizes[] = {
-        {"vocab_size", vocab_size},
-        {"hidden_size", hidden_size},
-        {"num_hidden_layers", num_hidden_layers},
-        {"num_attention_heads", num_attention_heads},
-        {"intermediate_size", intermediate_size},
-        {"max_position_embeddings", max_position_embeddings},
-        {"type_vocab_size", type_vocab_size}};
-    for (const auto& [name, value] : sizes)
-        if (value < 1) fail("BertConfig", name, " must be >= 1, got ", value);
+    // The upper bounds are far above any real BERT (bert-large: width 1024, 24 layers, FFN 4096;
+    // the largest vocabularies ~250,000), so a corrupt or hostile config.json is refused with its
+    // field's name instead of asking for terabytes when the model is built.
+    struct Size {
+        const char* name;
+        std::int64_t value, max;
+    };
+    const Size sizes[] = {{"vocab_size", vocab_size, 1 << 20},
+                          {"hidden_size", hidden_size, 1 << 14},
+                          {"num_hidden_layers", num_hidden_layers, 256},
+                          {"num_attention_heads", num_attention_heads, 1 << 14},
+                          {"intermediate_size", intermediate_size, 1 << 16},
+                          {"max_position_embeddings", max_position_embeddings, 1 << 16},
+                          {"type_vocab_size", type_vocab_size, 1 << 10}};
+    for (const Size& s : sizes) {
+        if (s.value < 1) fail("BertConfig", s.name, " must be >= 1, got ", s.value);
+        if (s.value > s.max) fail("BertConfig", s.name, " must be <= ", s.max, ", got ", s.value);
+    }
+    // Each size may be plausible and their product still not: bound the parameter count,
+    //   D (V + P + S) + L (4 D^2 + 2 D F) + 2 D^2 (pooler, MLM transform), biases aside.
+    const double D = static_cast<double>(hidden_size);
+    const double params = D * static_cast<double>(vocab_size + max_position_embeddings + type_vocab_size) +
+                          static_cast<double>(num_hidden_layers) * (4 * D * D + 2 * D * static_cast<double>(intermediate_size)) +
+                          2 * D * D;
+    if (params > 1e9)
+        fail("BertConfig", "these sizes make about ", params, " parameters (", params * 4 / 1e9,
+             " GB in float32); the limit is 1e9 (bert-large has 3.4e8)");
     if (hidden_size % num_attention_heads != 0)
         fail("BertConfig", "hidden_size ", hidden_size, " is not divisible by num_attention_heads ",
              num_attention_heads);

@@ -33,8 +33,9 @@ struct BertConfig {
 
     std::int64_t head_dim() const { return hidden_size / num_attention_heads; }
 
-    // Throws naming the field when a size is < 1, the heads do not divide the width, a
-    // probability is outside [0, 1), or the activation is unknown.
+    // Throws naming the field when a size is < 1 or absurdly large (see config.cpp), the sizes
+    // together exceed 1e9 parameters, the heads do not divide the width, a probability is
+    // outside [0, 1), or the activation is unknown.
     void validate() const;
 
     // To and from Hugging Face's config.json. Reading ignores fields it does not use

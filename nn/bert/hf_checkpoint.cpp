@@ -1,5 +1,6 @@
 #include "nn/bert/hf_checkpoint.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "nn/state_dict.hpp"
@@ -28,6 +29,29 @@ void check_tied_copy(const TensorMap& tensors, const std::string& copy, const st
         c->second.to(DType::Float64).to_vector<double>() != o->second.to(DType::Float64).to_vector<double>())
         fail("load_hf_state_dict", copy, " ", shape_str(c->second.shape()), " differs from ", original, " ",
              shape_str(o->second.shape()), ": the decoder is not tied to it, and this BERT always ties them");
+}
+
+// The word embeddings' (V, D) and the number of encoder layers in the file must be the
+// config's, or the config does not describe these weights (and may ask for a far larger model).
+void check_sizes_against_config(const TensorMap& tensors, const BertConfig& config) {
+    if (const auto e = tensors.find(word_embeddings); e != tensors.end() &&
+                                                       e->second.shape() != Shape{config.vocab_size, config.hidden_size})
+        fail("load_hf_pretrained", word_embeddings, " is ", shape_str(e->second.shape()),
+             " but config.json says (vocab_size, hidden_size) = (", config.vocab_size, ", ", config.hidden_size, ")");
+    const std::string prefix = "bert.encoder.layer.";
+    std::int64_t layers = 0;
+    for (const auto& [name, t] : tensors) {
+        if (name.compare(0, prefix.size(), prefix) != 0) continue;
+        std::int64_t i = 0;
+        std::size_t p = prefix.size();
+        for (; p < name.size() && name[p] >= '0' && name[p] <= '9' && i < 1'000'000; ++p) i = 10 * i + (name[p] - '0');
+        if (p > prefix.size()) layers = std::max(layers, i + 1);
+    }
+    // (No layer names at all, as in a file saved without the bert. prefix: the strict load
+    // below lists every missing name, which says more.)
+    if (layers > 0 && layers != config.num_hidden_layers)
+        fail("load_hf_pretrained", "the file has ", layers, " encoder layers (bert.encoder.layer.N) but config.json says ",
+             "num_hidden_layers ", config.num_hidden_layers);
 }
 
 }  // namespace
@@ -74,15 +98,17 @@ HfBert load_hf_pretrained(const std::string& dir, bool lower_case) {
     if (vocab.size() != config.vocab_size)
         fail("load_hf_pretrained", "'", dir, "/vocab.txt' has ", vocab.size(), " tokens but config.json says vocab_size ",
              config.vocab_size);
-    BertForPreTraining model(config);
     const std::string weights = dir + "/model.safetensors";
     try {
-        load_hf_state_dict(model, load_safetensors(weights).tensors);
+        const TensorMap tensors = load_safetensors(weights).tensors;
+        check_sizes_against_config(tensors, config);  // before the model is built from the config
+        BertForPreTraining model(config);
+        load_hf_state_dict(model, tensors);
+        model.eval();
+        return HfBert{config, std::move(model), BertTokenizer(std::move(vocab), BasicTokenizer(lower_case))};
     } catch (const Error& e) {
         fail("load_hf_pretrained", "'", weights, "': ", e.what());
     }
-    model.eval();
-    return HfBert{config, std::move(model), BertTokenizer(std::move(vocab), BasicTokenizer(lower_case))};
 }
 
 }  // namespace qkv::nn

@@ -47,6 +47,8 @@ struct HfBert {
 
 // Reads DIR/config.json, DIR/vocab.txt and DIR/model.safetensors. The tokenizer lower-cases
 // when `lower_case` (the "uncased" models). The model is in eval mode. Errors name the file.
+// A config.json whose (vocab_size, hidden_size) or layer count disagree with the word
+// embeddings and layer names in model.safetensors is refused before any model is built.
 HfBert load_hf_pretrained(const std::string& dir, bool lower_case = true);
 
 }  // namespace qkv::nn

@@ -8,8 +8,10 @@ MaskedTokens mask_tokens(const Tensor& ids, const Vocab& vocab, Generator& gen, 
     if (ids.dim() != 2 || ids.dtype() != DType::Int64)
         fail("mask_tokens", "ids must be int64 (B, T), got ", qkv::describe(ids));
     const double keep_fraction = 1.0 - options.mask_fraction - options.random_fraction;
-    if (!(options.mlm_probability > 0 && options.mlm_probability <= 1) || options.mask_fraction < 0 ||
-        options.random_fraction < 0 || keep_fraction < -1e-12)
+    // Written so that a NaN, which fails every comparison, is refused too.
+    if (!(options.mlm_probability > 0 && options.mlm_probability <= 1) ||
+        !(options.mask_fraction >= 0 && options.mask_fraction <= 1) ||
+        !(options.random_fraction >= 0 && options.random_fraction <= 1) || !(keep_fraction >= -1e-12))
         fail("mask_tokens", "need 0 < mlm_probability <= 1 and mask_fraction + random_fraction <= 1, got ",
              options.mlm_probability, ", ", options.mask_fraction, ", ", options.random_fraction);
 

@@ -46,6 +46,9 @@ Var masked_lm_loss(const Var& mlm_logits, const Tensor& targets, const Tensor& c
         targets.size(1) != mlm_logits.size(1))
         fail("masked_lm_loss", "expected logits (B, T, V), int64 targets (B, T) and bool chosen (B, T), got ",
              shape_str(mlm_logits.shape()), ", ", qkv::describe(targets), ", ", qkv::describe(chosen));
+    if (sum(chosen.to(DType::Int64)).item() == 0)
+        fail("masked_lm_loss", "no position of chosen ", shape_str(chosen.shape()),
+             " is true: a mean over zero targets is undefined");
     // Unchosen positions get the label -100, which cross_entropy skips: no loss, no gradient,
     // and the mean divides by the number of chosen positions only.
     const Tensor labels = where(chosen, targets, full(targets.shape(), static_cast<double>(ignore_label), DType::Int64));
@@ -66,6 +69,9 @@ Var masked_lm_loss_at_chosen(BertForPreTraining& model, const Var& hidden_states
     std::vector<std::int64_t> rows, labels;  // flat positions b * T + t of the chosen, and their tokens
     for (std::size_t i = 0; i < c.size(); ++i)
         if (c[i]) rows.push_back(static_cast<std::int64_t>(i)), labels.push_back(t[i]);
+    if (rows.empty())
+        fail("masked_lm_loss_at_chosen", "no position of chosen ", shape_str(chosen.shape()),
+             " is true: a mean over zero targets is undefined");
     const Var flat = hidden_states.reshape({-1, hidden_states.size(2)});  // (B*T, D)
     const Var picked = index_select(flat, 0, from_vector(rows));           // (N, D)
     return cross_entropy(model.mlm_head(picked), from_vector(labels));     // (N, V) against (N)

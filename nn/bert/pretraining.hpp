@@ -57,7 +57,8 @@ inline constexpr std::int64_t ignore_label = -100;
 
 // The MLM loss over the chosen positions only: the mean of -log p(target) over the positions
 // where `chosen` (B, T) bool is true. `targets` (B, T) int64 holds the original tokens; its
-// values elsewhere (the unchosen positions, the padding) do not matter at all.
+// values elsewhere (the unchosen positions, the padding) do not matter at all. Throws when no
+// position is chosen (a mean over nothing would be NaN).
 //
 // Why it matters: a loss over every position asks the model to copy the visible tokens,
 // which it can do from the token's own embedding without any context; those easy positions

@@ -1,7 +1,8 @@
-// BERT (nn/bert/): Hugging Face's parameter names, one layer against a naive reference written
-// from the formulas, the tied MLM decoder, the MLM loss over chosen positions only, BERT's
-// 15% / 80-10-10 masking, the checkpoint round trip under Hugging Face's names, and the
-// gradient checker on a one-layer BERT in float64.
+// BERT (nn/bert/): Hugging Face's parameter names, one layer and the whole BertModel (embeddings,
+// layers, tanh pooler) against a naive reference written from the formulas, the tied MLM decoder,
+// the MLM loss over chosen positions only, BERT's 15% / 80-10-10 masking, the checkpoint round
+// trip under Hugging Face's names and where each named tensor lands, refused configs and inputs,
+// and the gradient checker on a one-layer BERT in float64.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "nn/bert/hf_checkpoint.hpp"
 #include "nn/bert/masking.hpp"
 #include "temp_dir.hpp"
+#include "tensor/atomic_file.hpp"
 
 using namespace qkv;
 using namespace qkv::nn;
@@ -88,7 +90,9 @@ Mat affine(const Mat& x, const Linear& l) {
     return y;
 }
 
-Mat layer_norm_ref(const Mat& x, const LayerNorm& ln) {
+// LayerNorm over each row with the given eps (BERT's is 1e-12, taken from the config, not from
+// the module, so a module built with the wrong eps disagrees).
+Mat layer_norm_ref(const Mat& x, const LayerNorm& ln, double eps) {
     const auto g = ln.weight.data().to(DType::Float64).to_vector<double>();
     const auto b = ln.bias.data().to(DType::Float64).to_vector<double>();
     Mat y = x;
@@ -96,13 +100,13 @@ Mat layer_norm_ref(const Mat& x, const LayerNorm& ln) {
         double mean = 0, var = 0;
         for (double v : x[t]) mean += v / static_cast<double>(x[t].size());
         for (double v : x[t]) var += (v - mean) * (v - mean) / static_cast<double>(x[t].size());
-        for (std::size_t i = 0; i < x[t].size(); ++i) y[t][i] = (x[t][i] - mean) / std::sqrt(var + ln.eps()) * g[i] + b[i];
+        for (std::size_t i = 0; i < x[t].size(); ++i) y[t][i] = (x[t][i] - mean) / std::sqrt(var + eps) * g[i] + b[i];
     }
     return y;
 }
 
 // One sequence x (T, D) through a post-norm BERT layer; `pad[j]` marks padding keys.
-Mat bert_layer_ref(BertLayer& layer, const Mat& x, const std::vector<bool>& pad, std::int64_t H) {
+Mat bert_layer_ref(BertLayer& layer, const Mat& x, const std::vector<bool>& pad, std::int64_t H, double eps) {
     const Mat q = affine(x, layer.query), k = affine(x, layer.key), v = affine(x, layer.value);
     const std::size_t T = x.size(), D = x[0].size(), dh = D / static_cast<std::size_t>(H);
     Mat heads(T, std::vector<double>(D, 0.0));
@@ -123,14 +127,39 @@ Mat bert_layer_ref(BertLayer& layer, const Mat& x, const std::vector<bool>& pad,
     Mat a = affine(heads, layer.attention_output);
     for (std::size_t t = 0; t < T; ++t)
         for (std::size_t i = 0; i < D; ++i) a[t][i] += x[t][i];
-    a = layer_norm_ref(a, layer.attention_norm);
+    a = layer_norm_ref(a, layer.attention_norm, eps);
     Mat f = affine(a, layer.intermediate);
     for (auto& row : f)
         for (double& u : row) u = 0.5 * u * (1.0 + std::erf(u / std::sqrt(2.0)));  // exact GELU
     Mat y = affine(f, layer.output);
     for (std::size_t t = 0; t < T; ++t)
         for (std::size_t i = 0; i < D; ++i) y[t][i] += a[t][i];
-    return layer_norm_ref(y, layer.output_norm);
+    return layer_norm_ref(y, layer.output_norm, eps);
+}
+
+struct BertRef {
+    Mat hidden;                  // (T, D)
+    std::vector<double> pooled;  // (D)
+};
+
+// One sequence through a whole BertModel: e_t = word[id_t] + position[t] + token_type[type_t],
+// LayerNorm, the layers, then pooled = tanh(W_p h_0 + b_p).
+BertRef bert_model_ref(BertModel& m, const std::vector<std::int64_t>& ids, const std::vector<std::int64_t>& types,
+                       const std::vector<bool>& pad) {
+    const BertConfig& c = m.config();
+    const Mat word = to_mat(m.embeddings.word_embeddings.weight.data());
+    const Mat position = to_mat(m.embeddings.position_embeddings.weight.data());
+    const Mat segment = to_mat(m.embeddings.token_type_embeddings.weight.data());
+    Mat x(ids.size(), std::vector<double>(static_cast<std::size_t>(c.hidden_size)));
+    for (std::size_t t = 0; t < ids.size(); ++t)
+        for (std::size_t i = 0; i < x[t].size(); ++i)
+            x[t][i] = word[static_cast<std::size_t>(ids[t])][i] + position[t][i] + segment[static_cast<std::size_t>(types[t])][i];
+    x = layer_norm_ref(x, m.embeddings.layer_norm, c.layer_norm_eps);
+    for (BertLayer& l : m.encoder.layer) x = bert_layer_ref(l, x, pad, c.num_attention_heads, c.layer_norm_eps);
+    BertRef r{x, {}};
+    const Mat pre = affine(Mat{x[0]}, m.pooler);  // (1, D): the [CLS] row only
+    for (double v : pre[0]) r.pooled.push_back(std::tanh(v));
+    return r;
 }
 
 }  // namespace
@@ -220,7 +249,7 @@ TEST_CASE("bert layer matches a naive post-norm layer with exact GELU and a padd
     for (std::int64_t b = 0; b < 2; ++b) {
         std::vector<bool> p(5, false);
         if (b == 1) p[3] = p[4] = true;
-        const Mat ref = bert_layer_ref(layer, to_mat(x.select(0, b)), p, 2);
+        const Mat ref = bert_layer_ref(layer, to_mat(x.select(0, b)), p, 2, c.layer_norm_eps);
         for (std::int64_t t = 0; t < 5; ++t)
             for (std::int64_t i = 0; i < 8; ++i) CHECK(std::abs(out.hidden.data().at({b, t, i}) - ref[t][i]) < 1e-10);
     }
@@ -534,6 +563,176 @@ TEST_CASE("bert mlm loss at the chosen positions equals the loss over full logit
     const double full = masked_lm_loss(model.forward(ids).mlm_logits, targets, chosen).item();
     const double gathered = masked_lm_loss_at_chosen(model, model.bert.forward(ids).last_hidden_state, targets, chosen).item();
     CHECK(gathered == doctest::Approx(full).epsilon(1e-6));
+}
+
+}  // TEST_SUITE
+
+TEST_SUITE("nn") {
+
+TEST_CASE("bert model matches a naive embeddings, layers and tanh pooler with two segments") {
+    BertConfig c = tiny_config(2);
+    CHECK(c.layer_norm_eps == 1e-12);  // BERT's, not PyTorch's default 1e-5
+    Generator gen(61);
+    BertModel model(c, gen);
+    model.to(DType::Float64);
+    model.eval();
+    CHECK(model.embeddings.layer_norm.eps() == c.layer_norm_eps);
+    const std::int64_t B = 2, T = 6;
+    const std::vector<std::int64_t> ids = {2, 5, 7, 3, 9, 3, 2, 8, 3, 6, 3, 0};
+    const std::vector<std::int64_t> types = {0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0};
+    Tensor pad = zeros({B, T}, DType::Bool);
+    pad.set({1, 5}, 1);
+    const BertOutput out = model.forward(from_vector(ids, {B, T}), from_vector(types, {B, T}), pad);
+    REQUIRE(out.last_hidden_state.shape() == Shape{B, T, 8});
+    REQUIRE(out.pooler_output.shape() == Shape{B, 8});
+    for (std::int64_t b = 0; b < B; ++b) {
+        const auto row = [&](const std::vector<std::int64_t>& v) {
+            return std::vector<std::int64_t>(v.begin() + b * T, v.begin() + (b + 1) * T);
+        };
+        std::vector<bool> p(T, false);
+        if (b == 1) p[5] = true;
+        const BertRef ref = bert_model_ref(model, row(ids), row(types), p);
+        for (std::int64_t t = 0; t < T; ++t) {
+            if (p[static_cast<std::size_t>(t)]) continue;  // a [PAD] query's output is not compared
+            for (std::int64_t i = 0; i < 8; ++i)
+                CHECK(std::abs(out.last_hidden_state.data().at({b, t, i}) - ref.hidden[t][i]) < 1e-10);
+        }
+        for (std::int64_t i = 0; i < 8; ++i) CHECK(std::abs(out.pooler_output.data().at({b, i}) - ref.pooled[i]) < 1e-10);
+    }
+    // The segments matter: all-zero token types give different outputs.
+    const BertOutput zero = model.forward(from_vector(ids, {B, T}), Tensor(), pad);
+    CHECK(max_abs_diff(zero.last_hidden_state.data(), out.last_hidden_state.data()) > 1e-3);
+}
+
+TEST_CASE("bert checkpoint tensors land in the modules their names say") {
+    BertConfig c = tiny_config(2);
+    BertForPreTraining model(c);
+    // A distinct constant per name, so any two swapped tensors of one shape are told apart.
+    TensorMap tensors = hf_state_dict(model);
+    double k = 1;
+    for (auto& [name, t] : tensors) t = full(t.shape(), k++, t.dtype());
+    load_hf_state_dict(model, tensors);
+    // Written out by hand from Hugging Face's modeling_bert.py: member -> name.
+    auto is = [&](const Var& p, const std::string& name) {
+        INFO(name);
+        REQUIRE(tensors.count(name) == 1);
+        CHECK(max_abs_diff(p.data(), tensors.at(name)) == 0.0);
+    };
+    BertModel& bert = model.bert;
+    is(bert.embeddings.word_embeddings.weight, "bert.embeddings.word_embeddings.weight");
+    is(bert.embeddings.position_embeddings.weight, "bert.embeddings.position_embeddings.weight");
+    is(bert.embeddings.token_type_embeddings.weight, "bert.embeddings.token_type_embeddings.weight");
+    is(bert.embeddings.layer_norm.weight, "bert.embeddings.LayerNorm.weight");
+    is(bert.embeddings.layer_norm.bias, "bert.embeddings.LayerNorm.bias");
+    for (int l = 0; l < 2; ++l) {
+        BertLayer& layer = bert.encoder.layer[static_cast<std::size_t>(l)];
+        const std::string p = "bert.encoder.layer." + std::to_string(l) + ".";
+        for (const auto& [lin, name] : std::vector<std::pair<Linear*, std::string>>{
+                 {&layer.query, "attention.self.query"},
+                 {&layer.key, "attention.self.key"},
+                 {&layer.value, "attention.self.value"},
+                 {&layer.attention_output, "attention.output.dense"},
+                 {&layer.intermediate, "intermediate.dense"},
+                 {&layer.output, "output.dense"}}) {
+            is(lin->weight, p + name + ".weight");
+            is(lin->bias, p + name + ".bias");
+        }
+        is(layer.attention_norm.weight, p + "attention.output.LayerNorm.weight");
+        is(layer.attention_norm.bias, p + "attention.output.LayerNorm.bias");
+        is(layer.output_norm.weight, p + "output.LayerNorm.weight");
+        is(layer.output_norm.bias, p + "output.LayerNorm.bias");
+    }
+    is(bert.pooler.weight, "bert.pooler.dense.weight");
+    is(bert.pooler.bias, "bert.pooler.dense.bias");
+    is(model.transform_dense.weight, "cls.predictions.transform.dense.weight");
+    is(model.transform_dense.bias, "cls.predictions.transform.dense.bias");
+    is(model.transform_norm.weight, "cls.predictions.transform.LayerNorm.weight");
+    is(model.transform_norm.bias, "cls.predictions.transform.LayerNorm.bias");
+    is(model.decoder_bias, "cls.predictions.bias");
+    is(model.seq_relationship.weight, "cls.seq_relationship.weight");
+    is(model.seq_relationship.bias, "cls.seq_relationship.bias");
+}
+
+TEST_CASE("bert config refuses absurd sizes and a checkpoint its config does not describe") {
+    Json huge = tiny_config().to_json();
+    huge["hidden_size"] = std::int64_t{1099511627776};
+    CHECK_THROWS_WITH_AS(BertConfig::from_json(huge), doctest::Contains("hidden_size must be <= 16384"), Error);
+    for (const char* field : {"vocab_size", "num_hidden_layers", "intermediate_size", "max_position_embeddings",
+                              "type_vocab_size"}) {
+        Json j = tiny_config().to_json();
+        j[field] = std::int64_t{1} << 40;
+        CHECK_THROWS_WITH_AS(BertConfig::from_json(j), doctest::Contains((std::string(field) + " must be <=").c_str()), Error);
+    }
+    // Each size allowed, the product not: 2^20 tokens of width 2^12 is 4.3e9 parameters.
+    Json product = tiny_config().to_json();
+    product["vocab_size"] = std::int64_t{1} << 20;
+    product["hidden_size"] = std::int64_t{1} << 12;
+    CHECK_THROWS_WITH_AS(BertConfig::from_json(product), doctest::Contains("parameters"), Error);
+    // bert-large's sizes pass.
+    Json large = tiny_config().to_json();
+    for (const auto& [field, value] : std::vector<std::pair<std::string, std::int64_t>>{
+             {"vocab_size", 30522}, {"hidden_size", 1024}, {"num_hidden_layers", 24}, {"num_attention_heads", 16},
+             {"intermediate_size", 4096}, {"max_position_embeddings", 512}})
+        large[field] = value;
+    CHECK(BertConfig::from_json(large).hidden_size == 1024);
+
+    // A config.json that disagrees with the weights beside it is refused before a model is built.
+    qkv::testing::TempDir dir;
+    const std::string path = dir.path().string();
+    BertForPreTraining model(tiny_config(2));
+    save_hf_pretrained(path, model, small_vocab(6));  // 11 tokens
+    CHECK(load_hf_pretrained(path).config.num_hidden_layers == 2);
+    BertConfig wider = tiny_config(2);
+    wider.hidden_size = 16;
+    wider.save(path + "/config.json");
+    CHECK_THROWS_WITH_AS(load_hf_pretrained(path), doctest::Contains("word_embeddings.weight is (11, 8)"), Error);
+    tiny_config(3).save(path + "/config.json");
+    CHECK_THROWS_WITH_AS(load_hf_pretrained(path), doctest::Contains("the file has 2 encoder layers"), Error);
+    // A BertModel's save (no bert. prefix, no cls.* heads) is refused with the names it lacks.
+    TensorMap bare;
+    for (const auto& [name, t] : hf_state_dict(model))
+        if (name.rfind("bert.", 0) == 0) bare[name.substr(5)] = t;
+    BertForPreTraining target(tiny_config(2));
+    try {
+        load_hf_state_dict(target, bare);
+        FAIL("a BertModel save loaded");
+    } catch (const Error& e) {
+        const std::string what = e.what();
+        CHECK(what.find("missing") != std::string::npos);
+        CHECK(what.find("bert.encoder.layer.0.attention.self.query.weight") != std::string::npos);
+        CHECK(what.find("cls.seq_relationship.weight") != std::string::npos);
+    }
+    Json absurd = tiny_config(2).to_json();
+    absurd["hidden_size"] = std::int64_t{1099511627776};
+    write_file_atomically(path + "/config.json", absurd.dump());
+    CHECK_THROWS_WITH_AS(load_hf_pretrained(path), doctest::Contains("hidden_size"), Error);
+}
+
+TEST_CASE("bert refuses empty inputs, zero targets and NaN masking fractions") {
+    BertForPreTraining model(tiny_config());
+    CHECK_THROWS_WITH_AS(model.forward(zeros({2, 0}, DType::Int64)), doctest::Contains("input_ids must be (B, T)"), Error);
+    CHECK_THROWS_WITH_AS(model.forward(zeros({2, 0}, DType::Int64)), doctest::Contains("(2, 0)"), Error);
+    const Tensor ids = from_vector(std::vector<std::int64_t>{2, 5, 6, 3}, {1, 4});
+    const Tensor none = zeros({1, 4}, DType::Bool);
+    const PreTrainingOutput out = model.forward(ids);
+    CHECK_THROWS_WITH_AS(masked_lm_loss(out.mlm_logits, ids, none), doctest::Contains("no position"), Error);
+    CHECK_THROWS_WITH_AS(masked_lm_loss_at_chosen(model, model.bert.forward(ids).last_hidden_state, ids, none),
+                         doctest::Contains("no position"), Error);
+    Tensor one = none.clone();
+    one.set({0, 1}, 1);
+    CHECK(std::isfinite(masked_lm_loss(out.mlm_logits, ids, one).item()));
+
+    const Vocab vocab = small_vocab(5);
+    Generator gen(1);
+    for (int field = 0; field < 3; ++field) {
+        MaskingOptions o;
+        (field == 0 ? o.mlm_probability : field == 1 ? o.mask_fraction : o.random_fraction) = std::nan("");
+        CHECK_THROWS_AS(mask_tokens(ids, vocab, gen, o), Error);
+    }
+    MaskingOptions too_much;
+    too_much.mask_fraction = 1.5;
+    CHECK_THROWS_AS(mask_tokens(ids, vocab, gen, too_much), Error);
+    CHECK_NOTHROW(mask_tokens(ids, vocab, gen));
 }
 
 }  // TEST_SUITE

@@ -1,10 +1,12 @@
 // Lesson 07's invariants and quick runs: the corpus states its facts, next-sentence pairs come
 // from where they say, batches have BERT's layout, the baseline is computed on the chosen
-// positions, training is the same for any thread count, the saved checkpoint fine-tunes exactly
-// like the model in memory, and --load-hf fills masks from a checkpoint under Hugging Face names.
+// positions, the held-out accuracies equal a naive loop, training is the same for any thread
+// count, the saved checkpoint fine-tunes exactly like the model in memory, and --load-hf fills
+// masks from a checkpoint under Hugging Face names and refuses an absurd config.json.
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <sstream>
 
@@ -13,6 +15,7 @@
 #include "lessons/07_tiny_bert/pretrain.hpp"
 #include "nn/bert/hf_checkpoint.hpp"
 #include "temp_dir.hpp"
+#include "tensor/atomic_file.hpp"
 #include "tensor/thread_pool.hpp"
 
 using namespace qkv;
@@ -139,9 +142,72 @@ TEST_CASE("lesson07 the baseline is the most frequent training token's share of 
     CHECK(m.chosen_positions == n_chosen);
     CHECK(m.baseline_accuracy == doctest::Approx(double(hits) / n_chosen));
     CHECK(m.baseline_token == data.tokenizer.vocab().token(best->first));
-    CHECK(m.mlm_accuracy >= 0.0);
-    CHECK(m.mlm_accuracy <= 1.0);
     CHECK(model.is_training());  // evaluation put the training mode back
+}
+
+TEST_CASE("lesson07 held-out accuracies and loss equal a naive loop over the pairs one at a time") {
+    const LessonData& data = small_data();
+    nn::BertForPreTraining model = make_tiny_bert(data.tokenizer.vocab().size(), 11);
+    PretrainOptions o;
+    o.steps = 40;  // enough that the accuracies are neither 0 nor 1, so a wrong count shows
+    o.batch_size = 16;
+    pretrain(model, data, o);
+    const HeldoutPairs h = make_heldout_pairs(data, 300, 12);  // more than one chunk of 250
+    const PretrainMetrics m = evaluate_pretraining(model, data, h);
+
+    // Each pair alone, cut to its real length (no padding at all), through model.forward.
+    model.eval();
+    NoGradGuard no_grad;
+    const std::int64_t N = h.batch.input_ids.size(0), T = h.batch.input_ids.size(1);
+    const std::int64_t V = data.tokenizer.vocab().size();
+    int chosen = 0, correct = 0, nsp_correct = 0;
+    double loss = 0;
+    for (std::int64_t b = 0; b < N; ++b) {
+        std::int64_t len = 0;
+        while (len < T && !h.batch.padding_mask.at({b, len})) ++len;
+        const Tensor ids = h.masked.input_ids.select(0, b).narrow(0, 0, len).contiguous().reshape({1, len});
+        const Tensor types = h.batch.token_type_ids.select(0, b).narrow(0, 0, len).contiguous().reshape({1, len});
+        const nn::PreTrainingOutput out = model.forward(ids, types);
+        for (std::int64_t t = 0; t < len; ++t) {
+            if (!h.masked.chosen.at({b, t})) continue;
+            const auto target = static_cast<std::int64_t>(h.masked.targets.at({b, t}));
+            std::int64_t best = 0;
+            double z = 0;
+            for (std::int64_t v = 0; v < V; ++v) {
+                const double s = out.mlm_logits.data().at({0, t, v});
+                if (s > out.mlm_logits.data().at({0, t, best})) best = v;
+                z += std::exp(s);
+            }
+            ++chosen;
+            correct += best == target;
+            loss += std::log(z) - out.mlm_logits.data().at({0, t, target});
+        }
+        const int nsp_pred = out.nsp_logits.data().at({0, 1}) > out.nsp_logits.data().at({0, 0}) ? 1 : 0;
+        nsp_correct += nsp_pred == h.batch.is_random_next.at({b});
+    }
+    model.train();
+    const double accuracy = double(correct) / chosen, nsp = double(nsp_correct) / N;
+    INFO("naive MLM accuracy ", accuracy, ", NSP ", nsp);
+    REQUIRE(accuracy > 0.05);
+    REQUIRE(accuracy < 0.95);
+    CHECK(m.chosen_positions == chosen);
+    // Padded and unpadded sums differ in the last bits, which could flip a near tie: allow one.
+    CHECK(std::abs(m.mlm_accuracy - accuracy) <= 1.0 / chosen + 1e-12);
+    CHECK(std::abs(m.nsp_accuracy - nsp) <= 1.0 / N + 1e-12);
+    CHECK(m.mlm_loss == doctest::Approx(loss / chosen).epsilon(1e-4));
+}
+
+TEST_CASE("lesson07 load-hf refuses an absurd config.json with an error, not a crash") {
+    const LessonData& data = small_data();
+    nn::BertForPreTraining model = make_tiny_bert(data.tokenizer.vocab().size(), 13);
+    qkv::testing::TempDir dir;
+    nn::save_hf_pretrained(dir.path().string(), model, data.tokenizer.vocab());
+    Json config = model.config().to_json();
+    config["hidden_size"] = std::int64_t{1099511627776};
+    write_file_atomically(dir.path().string() + "/config.json", config.dump());
+    std::ostringstream out;
+    CHECK_THROWS_WITH_AS(run_load_hf(dir.path().string(), "the cat eats [MASK]", out),
+                         doctest::Contains("hidden_size must be <="), Error);
 }
 
 TEST_CASE("lesson07 quick pre-training lowers the loss, identically for 1 and 2 threads") {
