@@ -138,6 +138,8 @@ std::vector<std::string> draw_attention(const TaskReport& r, const TrainConfig& 
     return paths;
 }
 
+int run(const lesson::LessonArgs& args, const TrainConfig& config, const std::vector<Task>& tasks);
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -173,6 +175,20 @@ int main(int argc, char** argv) {
         config.curve_items = 20;
     }
 
+    // A configuration the model refuses (say share_embeddings with translate's two
+    // vocabularies) ends the run with its message, not with std::terminate.
+    try {
+        return run(args, config, tasks);
+    } catch (const std::exception& e) {  // qkv::Error included
+        std::fflush(stdout);
+        std::fprintf(stderr, "lesson06: error: %s\n", e.what());
+        return 1;
+    }
+}
+
+namespace {
+
+int run(const lesson::LessonArgs& args, const TrainConfig& config, const std::vector<Task>& tasks) {
     std::printf("Lesson 06: the Transformer (seed %llu, %s)\n", static_cast<unsigned long long>(config.seed),
                 config.norm_first ? "pre-norm" : "post-norm");
     {
@@ -226,3 +242,5 @@ int main(int argc, char** argv) {
     for (const std::string& p : paths) std::printf("wrote %s\n", p.c_str());
     return 0;
 }
+
+}  // namespace

@@ -65,7 +65,7 @@ TrainResult train(const TaskSpec& spec, const TrainConfig& c,
     model.train();
 
     nn::Adam optimizer(model.named_parameters(), 0.0, {0.9, 0.98}, 1e-9);
-    nn::Scheduler scheduler(optimizer, nn::InverseSqrt(c.d_model, c.warmup, c.lr_factor));
+    const nn::InverseSqrt schedule(c.d_model, c.warmup, c.lr_factor);
     const std::vector<Var> params = model.parameters();
     const std::vector<Example> curve_set(r.data.held_out.begin(),
                                          r.data.held_out.begin() + std::min<std::int64_t>(c.curve_items, c.held_out));
@@ -76,6 +76,10 @@ TrainResult train(const TaskSpec& spec, const TrainConfig& c,
         for (std::int64_t i = 0; i < c.batch_size; ++i) items.push_back(sample_training(spec, r.data, data_gen));
         const Batch b = make_batch(items);
 
+        // Update `step` uses lr(step), the paper's step_num counted from 1, so the peak
+        // factor / sqrt(d_model * warmup) is the lr of update number `warmup`. (A Scheduler
+        // would give update k lr_at(k - 1): the library's count from 0.)
+        optimizer.set_lr(schedule.lr_at(step));
         r.lr.push_back(optimizer.lr());
         optimizer.zero_grad();
         const Var logits = model.forward(b.src, b.tgt_in, b.src_padding);  // (B, Tt, V)
@@ -83,7 +87,6 @@ TrainResult train(const TaskSpec& spec, const TrainConfig& c,
         loss.backward();
         nn::clip_grad_norm_(params, c.clip_norm);
         optimizer.step();
-        scheduler.step();
 
         r.steps.push_back(static_cast<double>(step));
         r.train_loss.push_back(loss.item());

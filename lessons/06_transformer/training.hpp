@@ -6,6 +6,7 @@
 //   - Adam with betas (0.9, 0.98), eps 1e-9, and the inverse-square-root ("Noam") schedule
 //       lr(s) = factor * d_model^-0.5 * min(s^-0.5, s * warmup^-1.5)    (nn/optim/schedule.hpp)
 //     which rises linearly for `warmup` steps to factor / sqrt(d_model * warmup), then decays;
+//     update s (counting from 1, as the paper's step_num) uses lr(s), so the peak is update `warmup`;
 //   - gradient clipping to a global norm of 1 (nn/optim/clip.hpp).
 //
 // Evaluation decodes the held-out sources greedily and with beam search
@@ -59,7 +60,7 @@ struct TrainResult {
     TaskData data;
     std::vector<double> steps, train_loss;       // the training loss at every step
     std::vector<double> curve_steps, held_loss;  // the held-out loss at curve_points steps
-    std::vector<double> lr;                      // the learning rate of every step
+    std::vector<double> lr;                      // the learning rate of every step: lr[i] = lr(i + 1)
 };
 
 // The label-smoothed loss on `examples` in eval mode, no graph.

@@ -31,7 +31,14 @@
 // often among the beam_size best extensions of a step: several short hypotheses finish early,
 // and the search would stop before the right, longer one is complete.
 //
-// The model is switched to eval() for the search and back afterwards; no graph is recorded.
+// What is not done: no logit is masked. [PAD] and [BOS] (and any other token) can be chosen
+// if the model gives them the highest probability; a trained model gives them almost none,
+// since no target contains them. And a hypothesis still open at max_len (no [EOS]) competes
+// with the finished ones by the same score, its |y| = max_len counting no [EOS], and it can
+// win: its tokens are returned with finished = false.
+//
+// The model is switched to eval() for the search (so dropout is off and two decodes agree)
+// and back to its previous mode afterwards; no graph is recorded.
 // Shapes: B = batch, Ts = source length.
 #pragma once
 

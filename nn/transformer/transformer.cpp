@@ -27,7 +27,8 @@ const TransformerConfig& checked(const TransformerConfig& c) {
     return c;
 }
 
-// torch.nn.Transformer's initialisation: Xavier-uniform for every matrix of the stacks.
+// torch.nn.Transformer's initialisation: Xavier-uniform for every matrix of the stacks (each
+// (D, D) projection on its own; transformer.hpp says how torch's fused in_proj differs).
 void xavier_matrices(Module& m, Generator& gen) {
     for (auto& [name, p] : m.named_parameters())
         if (p.dim() > 1) init::xavier_uniform_(p.data(), 1.0, gen);
@@ -94,8 +95,9 @@ Transformer::Transformer(const TransformerConfig& config, Generator& gen)
     if (config.share_embeddings) {
         // The generator's weight (V, D) and the embedding table (V, D) are one matrix: the
         // logit of token v is the dot product of the hidden state with v's embedding.
-        tgt_embed = src_embed;
-        generator.weight = src_embed.weight;
+        // embed_target() and project() read src_embed.weight itself; no alias is stored in
+        // tgt_embed or generator.weight, since Module::to() would replace src_embed.weight
+        // and leave an alias pointing at the old tensor.
         init::zeros_(generator.bias.data());
     } else {
         scaled_normal(tgt_embed, config.d_model, gen);
@@ -106,6 +108,9 @@ Transformer::Transformer(const TransformerConfig& config, Generator& gen)
 
 Var Transformer::embed(Embedding& table, const Tensor& ids, const char* which) {
     if (ids.dim() != 2) fail("Transformer", which, " ids must be (B, T), got ", shape_str(ids.shape()));
+    if (ids.size(0) < 1 || ids.size(1) < 1)
+        fail("Transformer", which, " ids must be (B, T) with B >= 1 and T >= 1 (an empty ", which,
+             " has nothing to attend to), got ", shape_str(ids.shape()));
     if (ids.size(1) > config_.max_len)
         fail("Transformer", which, " length ", ids.size(1), " exceeds max_len ", config_.max_len);
     const double scale = std::sqrt(static_cast<double>(config_.d_model));

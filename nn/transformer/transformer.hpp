@@ -16,7 +16,10 @@
 // entries: the same scale as the sinusoidal positions (entries in [-1, 1]), and a tied
 // generator (share_embeddings) starts with logits of unit variance.
 // Every other matrix (attention, feed-forward, and here the generator too) gets Xavier-uniform
-// initialisation, as torch.nn.Transformer gives the matrices of its stacks.
+// initialisation, as torch.nn.Transformer gives the matrices of its stacks, with one
+// difference: torch draws its fused (3D, D) in_proj_weight as one matrix, bound
+// sqrt(6 / (D + 3D)) = sqrt(3 / (2D)), while we draw q_proj, k_proj and v_proj as separate
+// (D, D) matrices, bound sqrt(6 / (D + D)) = sqrt(3 / D): sqrt(2) wider.
 //
 // Shapes: B = batch, Ts = source length, Tt = target length, D = d_model, H = heads,
 // V = target vocabulary.
@@ -91,12 +94,14 @@ public:
     explicit Transformer(const TransformerConfig& config, Generator& gen = default_generator());
 
     Embedding src_embed;
-    Embedding tgt_embed;  // with share_embeddings: unused (src_embed serves both), not a parameter
+    Embedding tgt_embed;  // with share_embeddings: an unused (1, D) placeholder (src_embed serves
+                          // both), not a parameter
     SinusoidalPositionalEncoding positions;
     Dropout dropout;      // on embeddings + positions
     TransformerEncoder encoder;
     TransformerDecoder decoder;
-    Linear generator;     // D -> V; with share_embeddings only its bias is used (the weight is src_embed's)
+    Linear generator;     // D -> V; with share_embeddings only its bias is used (project() multiplies
+                          // by src_embed.weight; generator.weight is then unused, not a parameter)
 
     // Teacher-forced logits: src_ids (B, Ts), tgt_in_ids (B, Tt) int64 -> (B, Tt, V).
     // src_key_padding (B, Ts) / tgt_key_padding (B, Tt) bool, true at padding, or undefined
@@ -113,7 +118,7 @@ public:
     Var project(const Var& hidden);
 
     // ids (B, T) -> embedding * sqrt(D) + positions, then dropout: (B, T, D), what the first
-    // encoder / decoder layer reads.
+    // encoder / decoder layer reads. Throws for T = 0 or T > max_len.
     Var embed_source(const Tensor& src_ids);
     Var embed_target(const Tensor& tgt_ids);
 

@@ -1,16 +1,21 @@
 // The Transformer (nn/transformer/): layer shapes and errors, parameter structure, gradients of
 // both layer kinds in both norm placements (float64 finite differences, with masks), the
 // decoder's causality, label smoothing's target distribution, the Noam schedule's peak, and
-// the decoders (beam width 1 = greedy; beam scores = teacher-forced log-probabilities).
+// the decoders (beam width 1 = greedy; beam scores = teacher-forced log-probabilities; a very
+// wide beam against enumeration; eval mode while decoding; padded batches), and every layer's
+// output against Add & Norm rebuilt by hand, in both placements.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "autograd/helpers.hpp"
 #include "nn/data/batch.hpp"
+#include "nn/init.hpp"
 #include "nn/optim/schedule.hpp"
+#include "nn/state_dict.hpp"
 #include "nn/transformer/decoding.hpp"
 #include "nn/transformer/label_smoothing.hpp"
 
@@ -48,6 +53,32 @@ bool has_param(Module& m, const std::string& name) {
     for (const auto& [n, p] : m.named_parameters())
         if (n == name) return true;
     return false;
+}
+
+// LayerNorm over the last dimension by hand (PyTorch's: biased variance, eps inside the root):
+//   y = (x - mean) / sqrt(var + eps) * weight + bias
+Tensor layer_norm_ref(const Tensor& x, const LayerNorm& ln) {
+    const auto D = static_cast<std::size_t>(x.size(x.dim() - 1));
+    const std::vector<double> v = x.to(f64).contiguous().to_vector<double>();
+    const std::vector<double> w = ln.weight.data().to(f64).to_vector<double>();
+    const std::vector<double> b = ln.bias.data().to(f64).to_vector<double>();
+    std::vector<double> out(v.size());
+    for (std::size_t r = 0; r < v.size(); r += D) {
+        double mean = 0, var = 0;
+        for (std::size_t i = 0; i < D; ++i) mean += v[r + i];
+        mean /= static_cast<double>(D);
+        for (std::size_t i = 0; i < D; ++i) var += (v[r + i] - mean) * (v[r + i] - mean);
+        var /= static_cast<double>(D);
+        for (std::size_t i = 0; i < D; ++i) out[r + i] = (v[r + i] - mean) / std::sqrt(var + ln.eps()) * w[i] + b[i];
+    }
+    return from_vector(out, x.shape());
+}
+
+// Gives every LayerNorm of `m` random weights and biases, so that a norm in the wrong place
+// (or a missing one) changes the output.
+void randomise_norms(Module& m, Generator& gen) {
+    for (auto& [name, p] : m.named_parameters())
+        if (name.find("norm") != std::string::npos) init::normal_(p.data(), 0.5, 0.5, gen);
 }
 
 }  // namespace
@@ -345,7 +376,10 @@ TEST_CASE("decoding: beam search of width 1 is greedy decoding") {
             CHECK(beam[i].tokens == greedy[i]);
             stopped_at_eos += beam[i].finished;
         }
-        MESSAGE("untrained model: ", stopped_at_eos, " of 12 stopped at EOS before max_len");
+        // The README's claim: a mix, so both ways a sequence ends are compared.
+        INFO("untrained model: ", stopped_at_eos, " of 12 stopped at EOS before max_len");
+        CHECK(stopped_at_eos > 0);
+        CHECK(stopped_at_eos < 12);
         CHECK(m.is_training());  // decoding restored the mode
     }
 }
@@ -381,6 +415,306 @@ TEST_CASE("decoding: a beam hypothesis's log-probability is the teacher-forced s
     CHECK_THROWS_AS(beam_search(m, src, Tensor(), o), Error);
     o.beam_size = 2, o.max_len = 16;  // + [BOS] exceeds max_len 16
     CHECK_THROWS_AS(beam_search(m, src, Tensor(), o), Error);
+}
+
+TEST_CASE("transformer: encoder and decoder layers equal Add & Norm rebuilt from their sublayers, post-norm and pre-norm") {
+    // The references call the layer's own attention and feed-forward submodules but do the
+    // residual sums and the LayerNorms here:
+    //   post-norm: y = LN1(x + MHA(x)),   out = LN2(y + FFN(y))          (decoder: three sublayers)
+    //   pre-norm:  y = x + MHA(LN1(x)),   out = y + FFN(LN2(y))
+    for (bool norm_first : {false, true}) {
+        INFO((norm_first ? "pre-norm" : "post-norm"));
+        Generator gen(20);
+        const LayerConfig lc{8, 2, 12, 0.0, norm_first, Activation::ReLU};
+        TransformerEncoderLayer enc(lc, gen);
+        TransformerDecoderLayer dec(lc, gen);
+        enc.to(f64);
+        dec.to(f64);
+        randomise_norms(enc, gen);
+        randomise_norms(dec, gen);
+        NoGradGuard no_grad;
+        const Tensor x = randn({2, 5, 8}, 0, 1, f64, gen);   // the source, and the decoder's memory
+        const Tensor y = randn({2, 4, 8}, 0, 1, f64, gen);   // the decoder's input
+        const Tensor src_padding = tensor({{0, 0, 0, 1, 1}, {0, 0, 0, 0, 0}}).to(DType::Bool);  // (B, Ts)
+        AttentionMasks enc_masks, self_masks, cross_masks;
+        enc_masks.key_padding = src_padding;
+        self_masks.attn = causal_mask(4);
+        cross_masks.key_padding = src_padding;
+        const auto mha = [](MultiHeadAttention& a, const Tensor& q, const Tensor& kv, const AttentionMasks& m) {
+            return a.forward(Var(q), Var(kv), Var(kv), m).output.data();
+        };
+        const auto ffn = [](FeedForward& f, const Tensor& h) { return f.forward(Var(h)).data(); };
+
+        Tensor want_enc, want_dec;
+        if (norm_first) {
+            const Tensor n = layer_norm_ref(x, enc.norm1);
+            const Tensor h = x + mha(enc.self_attn, n, n, enc_masks);
+            want_enc = h + ffn(enc.feed_forward, layer_norm_ref(h, enc.norm2));
+            const Tensor n1 = layer_norm_ref(y, dec.norm1);
+            const Tensor h1 = y + mha(dec.self_attn, n1, n1, self_masks);
+            const Tensor h2 = h1 + mha(dec.cross_attn, layer_norm_ref(h1, dec.norm2), x, cross_masks);
+            want_dec = h2 + ffn(dec.feed_forward, layer_norm_ref(h2, dec.norm3));
+        } else {
+            const Tensor h = layer_norm_ref(x + mha(enc.self_attn, x, x, enc_masks), enc.norm1);
+            want_enc = layer_norm_ref(h + ffn(enc.feed_forward, h), enc.norm2);
+            const Tensor h1 = layer_norm_ref(y + mha(dec.self_attn, y, y, self_masks), dec.norm1);
+            const Tensor h2 = layer_norm_ref(h1 + mha(dec.cross_attn, h1, x, cross_masks), dec.norm2);
+            want_dec = layer_norm_ref(h2 + ffn(dec.feed_forward, h2), dec.norm3);
+        }
+        CHECK(allclose(enc.forward(Var(x), src_padding).data(), want_enc, 1e-10, 1e-12));
+        CHECK(allclose(dec.forward(Var(y), Var(x), self_masks, src_padding).data(), want_dec, 1e-10, 1e-12));
+    }
+}
+
+TEST_CASE("transformer: a pre-norm stack ends with its final LayerNorm, a post-norm stack with its last layer") {
+    for (bool norm_first : {false, true}) {
+        INFO((norm_first ? "pre-norm" : "post-norm"));
+        Generator gen(21);
+        const LayerConfig lc{8, 2, 12, 0.0, norm_first, Activation::GELU};
+        TransformerEncoder enc(lc, 2, gen);
+        TransformerDecoder dec(lc, 2, gen);
+        enc.to(f64);
+        dec.to(f64);
+        randomise_norms(enc, gen);
+        randomise_norms(dec, gen);
+        REQUIRE(enc.norm.has_value() == norm_first);
+        REQUIRE(dec.norm.has_value() == norm_first);
+        NoGradGuard no_grad;
+        const Tensor x = randn({2, 5, 8}, 0, 1, f64, gen), y = randn({2, 3, 8}, 0, 1, f64, gen);
+        AttentionMasks self_masks;
+        self_masks.attn = causal_mask(3);
+        Tensor want_enc = enc.layers[1].forward(enc.layers[0].forward(Var(x))).data();
+        if (norm_first) want_enc = layer_norm_ref(want_enc, *enc.norm);
+        const Var memory(x);
+        const Var h = dec.layers[0].forward(Var(y), memory, self_masks);
+        Tensor want_dec = dec.layers[1].forward(h, memory, self_masks).data();
+        if (norm_first) want_dec = layer_norm_ref(want_dec, *dec.norm);
+        CHECK(allclose(enc.forward(Var(x)).data(), want_enc, 1e-10, 1e-12));
+        CHECK(allclose(dec.forward(Var(y), memory, self_masks).data(), want_dec, 1e-10, 1e-12));
+    }
+}
+
+TEST_CASE("transformer: dropout acts in training mode only, and eval with p > 0 equals p = 0 on the same weights") {
+    TransformerConfig c = small_config();
+    c.dropout = 0.5;
+    TransformerConfig c0 = c;
+    c0.dropout = 0.0;
+    Transformer with(c), without(c0);
+    load_state_dict(without, state_dict(with));
+    Generator gen(22);
+    const Tensor src = random_ids(2, 5, 11, gen), tgt = random_ids(2, 4, 9, gen);
+    NoGradGuard no_grad;
+    with.train();
+    const Tensor train_a = with.forward(src, tgt).data(), train_b = with.forward(src, tgt).data();
+    with.eval();
+    const Tensor eval = with.forward(src, tgt).data();
+    without.eval();
+    const Tensor reference = without.forward(src, tgt).data();
+    CHECK(allclose(eval, reference, 1e-6, 1e-7));
+    CHECK_FALSE(allclose(train_a, eval, 1e-3, 1e-4));
+    CHECK_FALSE(allclose(train_a, train_b, 1e-3, 1e-4));  // a fresh mask each forward
+    without.train();
+    CHECK(allclose(without.forward(src, tgt).data(), reference, 1e-6, 1e-7));  // p = 0 drops nothing
+}
+
+TEST_CASE("transformer: target key padding hides the padded positions from every other target position") {
+    Transformer m(small_config());
+    m.eval();
+    NoGradGuard no_grad;
+    Generator gen(14);
+    const Tensor src = random_ids(2, 5, 11, gen), tgt = random_ids(2, 6, 9, gen);
+    const Tensor tgt_padding = tensor({{0, 0, 1, 0, 0, 0}, {0, 0, 0, 0, 0, 0}}).to(DType::Bool);  // row 0: position 2
+    const Tensor a = m.forward(src, tgt, Tensor(), tgt_padding).data();                        // (B, Tt, V)
+    std::vector<std::int64_t> v = tgt.to_vector<std::int64_t>();
+    v[2] = v[2] == 3 ? 4 : 3;
+    v[6 + 2] = v[6 + 2] == 3 ? 4 : 3;
+    const Tensor b = m.forward(src, from_vector(v, {2, 6}), Tensor(), tgt_padding).data();
+    // Row 0: a new token at the masked position moves only that position's own output (its
+    // residual stream), never another position's.
+    for (std::int64_t t = 0; t < 6; ++t) {
+        INFO("position ", t);
+        const Tensor at = a.select(0, 0).select(0, t), bt = b.select(0, 0).select(0, t);  // (V)
+        const bool same = static_cast<bool>(allclose(at, bt, 1e-6, 1e-7));
+        CHECK(same == (t != 2));
+    }
+    // Row 1 has no padding: the later positions see the change.
+    CHECK_FALSE(allclose(a.select(0, 1).narrow(0, 3, 3), b.select(0, 1).narrow(0, 3, 3), 1e-6, 1e-7));
+    // The mask's values are what count: without it row 0's later positions differ, row 1 (all
+    // false) and the positions before 2 (which never saw position 2) do not.
+    const Tensor none = m.forward(src, tgt).data();
+    CHECK_FALSE(allclose(none.select(0, 0).narrow(0, 3, 3), a.select(0, 0).narrow(0, 3, 3), 1e-6, 1e-7));
+    CHECK(allclose(none.select(0, 0).narrow(0, 0, 2), a.select(0, 0).narrow(0, 0, 2), 1e-6, 1e-7));
+    CHECK(allclose(none.select(0, 1), a.select(0, 1), 1e-6, 1e-7));
+}
+
+TEST_CASE("transformer: empty sources and targets are refused") {
+    Transformer m(small_config());
+    Generator gen(23);
+    const Tensor src = random_ids(2, 4, 11, gen), tgt = random_ids(2, 3, 9, gen);
+    CHECK_THROWS_WITH_AS(m.forward(zeros({2, 0}, DType::Int64), tgt), doctest::Contains("T >= 1"), Error);
+    CHECK_THROWS_WITH_AS(m.forward(src, zeros({2, 0}, DType::Int64)), doctest::Contains("T >= 1"), Error);
+    BeamOptions o;
+    o.bos_id = 1, o.eos_id = 2, o.max_len = 4;
+    CHECK_THROWS_AS(greedy_decode(m, zeros({2, 0}, DType::Int64), Tensor(), o), Error);
+    CHECK_THROWS_AS(beam_search(m, zeros({2, 0}, DType::Int64), Tensor(), o), Error);
+}
+
+TEST_CASE("decoding: dropout is switched off while decoding, so two decodes agree with an eval-mode forward") {
+    TransformerConfig c = small_config();
+    c.dropout = 0.5;
+    manual_seed(12);
+    Transformer m(c);
+    m.train();
+    Generator gen(13);
+    const Tensor src = random_ids(6, 5, 11, gen);
+    BeamOptions o;
+    o.bos_id = 1, o.eos_id = 2, o.max_len = 6, o.beam_size = 3;
+    const auto g1 = greedy_decode(m, src, Tensor(), o), g2 = greedy_decode(m, src, Tensor(), o);
+    const auto b1 = beam_search(m, src, Tensor(), o), b2 = beam_search(m, src, Tensor(), o);
+    CHECK(m.is_training());  // restored
+    CHECK(g1 == g2);
+    m.eval();
+    NoGradGuard no_grad;
+    for (std::size_t i = 0; i < g1.size(); ++i) {
+        INFO("item ", i);
+        CHECK(b1[i].tokens == b2[i].tokens);
+        CHECK(b1[i].log_prob == b2[i].log_prob);
+        // Greedy's output teacher-forced through the eval-mode model: every position's argmax
+        // is the token greedy chose there ([EOS] last, unless it ran to max_len).
+        std::vector<std::int64_t> in = {1}, out = g1[i];
+        in.insert(in.end(), g1[i].begin(), g1[i].end());
+        if (static_cast<std::int64_t>(g1[i].size()) < o.max_len) out.push_back(2);
+        else in.pop_back();
+        const auto T = static_cast<std::int64_t>(out.size());
+        const Tensor logits = m.forward(src.narrow(0, static_cast<std::int64_t>(i), 1), from_vector(in, {1, T})).data();
+        const std::vector<float> l = logits.to_vector<float>();  // (1, T, V)
+        for (std::int64_t t = 0; t < T; ++t) {
+            const float* row = l.data() + t * 9;
+            CHECK(std::max_element(row, row + 9) - row == out[static_cast<std::size_t>(t)]);
+        }
+    }
+}
+
+TEST_CASE("decoding: a padded batch decodes to what each source gives alone, greedy and beam") {
+    for (bool norm_first : {false, true}) {
+        INFO((norm_first ? "pre-norm" : "post-norm"));
+        manual_seed(15);
+        Transformer m(small_config(norm_first));
+        Generator gen(16);
+        const std::vector<std::int64_t> lengths = {5, 2, 4, 1, 3};
+        std::vector<std::int64_t> ids = random_ids(5, 5, 11, gen).to_vector<std::int64_t>();
+        for (std::size_t i = 0; i < 5; ++i)
+            for (std::int64_t t = lengths[i]; t < 5; ++t) ids[i * 5 + static_cast<std::size_t>(t)] = 0;  // [PAD]
+        const Tensor src = from_vector(ids, {5, 5});
+        const Tensor padding = key_padding_mask(from_vector(lengths), 5);
+        BeamOptions o;
+        o.bos_id = 1, o.eos_id = 2, o.max_len = 6, o.beam_size = 3;
+        const auto greedy = greedy_decode(m, src, padding, o);
+        const auto beam = beam_search(m, src, padding, o);
+        for (std::size_t i = 0; i < 5; ++i) {
+            INFO("item ", i, ", length ", lengths[i]);
+            const Tensor alone = src.narrow(0, static_cast<std::int64_t>(i), 1).narrow(1, 0, lengths[i]);  // (1, L)
+            CHECK(greedy[i] == greedy_decode(m, alone, Tensor(), o)[0]);
+            const Hypothesis h = beam_search(m, alone, Tensor(), o)[0];
+            CHECK(beam[i].tokens == h.tokens);
+            CHECK(beam[i].log_prob == doctest::Approx(h.log_prob).epsilon(1e-5));
+        }
+    }
+}
+
+TEST_CASE("decoding: a beam wider than every extension returns the best of all enumerated outputs") {
+    // V = 9 target tokens ([BOS] 1, [EOS] 2), max_len 3. The outputs are y1..yk [EOS] with
+    // k <= 2 tokens from the 8 that are not [EOS], or 3 such tokens left open at max_len:
+    // 1 + 8 + 64 + 512 of them. One teacher-forced forward of [BOS] a b for all 64 pairs (a, b)
+    // gives every log-probability they need. Beam width 600 > 8 * 8 * 9 keeps every prefix, so
+    // the only pruning left is the stopping rule (stop after the step whose best extension is
+    // [EOS]); we apply it here, then take the argmax of log P / |y|^alpha.
+    const std::int64_t V = 9, bos = 1, eos = 2;
+    std::vector<std::int64_t> tokens;  // the 8 non-[EOS] tokens ([PAD] and [BOS] included: nothing is masked)
+    for (std::int64_t v = 0; v < V; ++v)
+        if (v != eos) tokens.push_back(v);
+    std::vector<std::int64_t> pairs;  // (64, 3): [BOS] a b
+    for (std::int64_t a : tokens)
+        for (std::int64_t b : tokens) pairs.insert(pairs.end(), {bos, a, b});
+    const Tensor tgt_in = from_vector(pairs, {64, 3});
+
+    struct Output {
+        std::vector<std::int64_t> tokens;
+        double log_prob;
+        bool finished;
+        std::int64_t step;  // the step (0, 1, 2) whose extension produces it
+        bool complete;      // an output; else a prefix of 1 or 2 tokens, an extension that lives on
+    };
+    for (double alpha : {0.0, 0.6}) {
+        manual_seed(17);
+        Transformer m(small_config());
+        Generator gen(18);
+        const Tensor src = random_ids(6, 4, 11, gen);
+        BeamOptions o;
+        o.bos_id = bos, o.eos_id = eos, o.max_len = 3, o.beam_size = 600, o.length_alpha = alpha;
+        const std::vector<Hypothesis> hyps = beam_search(m, src, Tensor(), o);
+        m.eval();
+        NoGradGuard no_grad;
+        int lengths_seen[4] = {0, 0, 0, 0};
+        for (std::int64_t e = 0; e < 6; ++e) {
+            const Tensor srcs = index_select(src, 0, full({64}, static_cast<double>(e), DType::Int64));  // (64, Ts)
+            const std::vector<double> lp =
+                log_softmax(m.forward(srcs, tgt_in).data().to(f64), -1).to_vector<double>();  // (64, 3, V)
+            const auto logp = [&](std::size_t row, std::size_t t, std::int64_t v) {
+                return lp[(row * 3 + t) * V + static_cast<std::size_t>(v)];
+            };
+            // Every extension the search can make (outputs and the prefixes that live on), with
+            // the teacher-forced log-probability of its tokens.
+            std::vector<Output> all;
+            all.push_back({{}, logp(0, 0, eos), true, 0, true});
+            for (std::size_t ia = 0; ia < 8; ++ia) {
+                const std::size_t row_a = ia * 8;  // any row starting [BOS] a
+                const double pa = logp(row_a, 0, tokens[ia]);
+                all.push_back({{tokens[ia]}, pa, false, 0, false});
+                all.push_back({{tokens[ia]}, pa + logp(row_a, 1, eos), true, 1, true});
+                for (std::size_t ib = 0; ib < 8; ++ib) {
+                    const std::size_t row = ia * 8 + ib;
+                    const double pab = pa + logp(row, 1, tokens[ib]);
+                    all.push_back({{tokens[ia], tokens[ib]}, pab, false, 1, false});
+                    all.push_back({{tokens[ia], tokens[ib]}, pab + logp(row, 2, eos), true, 2, true});
+                    for (std::int64_t c : tokens)
+                        all.push_back({{tokens[ia], tokens[ib], c}, pab + logp(row, 2, c), false, 2, true});
+                }
+            }
+            // The stopping rule: the first step whose most likely extension is an [EOS] one.
+            std::int64_t stop = 3;
+            for (std::int64_t step = 0; step < 3 && stop == 3; ++step) {
+                const Output* best = nullptr;
+                for (const Output& out : all)
+                    if (out.step == step && (best == nullptr || out.log_prob > best->log_prob)) best = &out;
+                if (best->finished) stop = step;
+            }
+            const auto score = [&](const Output& out) {
+                const double length = static_cast<double>(out.tokens.size() + (out.finished ? 1 : 0));
+                return out.log_prob / std::pow(length, alpha);
+            };
+            const Output* want = nullptr;
+            const Output* global = nullptr;  // ignoring the stopping rule
+            for (const Output& out : all) {
+                if (!out.complete) continue;
+                if (global == nullptr || score(out) > score(*global)) global = &out;
+                const bool reached = out.finished ? out.step <= stop : stop == 3;
+                if (reached && (want == nullptr || score(out) > score(*want))) want = &out;
+            }
+            const Hypothesis& h = hyps[static_cast<std::size_t>(e)];
+            INFO("alpha ", alpha, ", example ", e, ", search stopped after step ", stop);
+            CHECK(h.tokens == want->tokens);
+            CHECK(h.finished == want->finished);
+            CHECK(h.log_prob == doctest::Approx(want->log_prob).epsilon(1e-5));
+            CHECK(h.score == doctest::Approx(score(*want)).epsilon(1e-5));
+            // With raw log-probabilities the rule loses nothing: an [EOS] extension that beats
+            // every live prefix beats all their continuations too, which only lose probability.
+            if (alpha == 0.0) CHECK(want == global);
+            ++lengths_seen[want->tokens.size()];
+        }
+        MESSAGE("alpha ", alpha, ": best outputs of 0, 1, 2, 3 tokens: ", lengths_seen[0], ", ", lengths_seen[1], ", ",
+                lengths_seen[2], ", ", lengths_seen[3]);
+    }
 }
 
 }  // TEST_SUITE

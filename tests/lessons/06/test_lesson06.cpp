@@ -122,9 +122,9 @@ TEST_CASE("a short training run follows the Noam schedule, lowers the loss and r
     const TaskSpec spec = make_task(Task::Reverse, 0);
     const TrainResult a = train(spec, c), b = train(spec, c);
     REQUIRE(a.lr.size() == 30);
-    // lr(s) = factor * d^-0.5 * min(s^-0.5, s * w^-1.5), s = max(step, 1), by hand:
+    // Update s = i + 1 (counting from 1) uses lr(s) = factor * d^-0.5 * min(s^-0.5, s * w^-1.5), by hand:
     for (std::size_t i = 0; i < a.lr.size(); ++i) {
-        const double s = std::max<double>(static_cast<double>(i), 1.0);
+        const double s = static_cast<double>(i + 1);
         const double want = c.lr_factor / std::sqrt(static_cast<double>(c.d_model)) *
                             std::min(1 / std::sqrt(s), s * std::pow(static_cast<double>(c.warmup), -1.5));
         CHECK(a.lr[i] == doctest::Approx(want).epsilon(1e-12));
@@ -139,9 +139,32 @@ TEST_CASE("a short training run follows the Noam schedule, lowers the loss and r
     CHECK(last < first);
     // Evaluation runs both decoders and scores them against the targets.
     const EvalResult e = evaluate(*a.model, spec, a.data.held_out, c);
-    CHECK(e.greedy.size() == 50);
-    CHECK(e.beam.size() == 50);
-    CHECK((e.greedy_exact >= 0 && e.greedy_exact <= 1));
+    REQUIRE(e.greedy.size() == 50);
+    REQUIRE(e.beam.size() == 50);
+    // Count the exact matches here: the whole sequence, length included, must equal the target.
+    const auto exact = [](const std::vector<std::vector<std::int64_t>>& got, const std::vector<Example>& examples) {
+        int right = 0;
+        for (std::size_t i = 0; i < examples.size(); ++i) {
+            const std::vector<std::int64_t>& want = examples[i].tgt;
+            bool same = got[i].size() == want.size();
+            for (std::size_t t = 0; same && t < want.size(); ++t) same = got[i][t] == want[t];
+            right += same;
+        }
+        return right;
+    };
+    CHECK(e.greedy_exact == doctest::Approx(exact(e.greedy, a.data.held_out) / 50.0).epsilon(1e-12));
+    CHECK(e.beam_exact == doctest::Approx(exact(e.beam, a.data.held_out) / 50.0).epsilon(1e-12));
+    // After 30 steps few items are right, so score again against targets that are, for every
+    // other item, the model's own greedy output: at least those 25 must count.
+    std::vector<Example> rigged = a.data.held_out;
+    for (std::size_t i = 0; i < rigged.size(); i += 2) rigged[i].tgt = e.greedy[i];
+    const EvalResult r = evaluate(*a.model, spec, rigged, c);
+    CHECK(r.greedy == e.greedy);  // decoding is deterministic
+    const int right = exact(r.greedy, rigged);
+    MESSAGE("after 30 steps: greedy ", exact(e.greedy, a.data.held_out), "/50 right; against the rigged targets ",
+            right, "/50");
+    CHECK(right >= 25);
+    CHECK(r.greedy_exact == doctest::Approx(right / 50.0).epsilon(1e-12));
 }
 
 TEST_CASE("flags: values are applied, bad ones refused with the flag's name") {
