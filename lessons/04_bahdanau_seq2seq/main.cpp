@@ -6,6 +6,7 @@
 //   3. the same model without attention: accuracy against input length
 //   4. date normalisation in 12 formats: exact match and digit alignment
 //   5. loss curves, and the bound the article's tanh-squashed score puts on attention
+//   6. the article's NERModel: softmax over the batch instead of the sequence
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "lessons/04_bahdanau_seq2seq/article_ner.hpp"
 #include "lessons/04_bahdanau_seq2seq/dates.hpp"
 #include "lessons/04_bahdanau_seq2seq/reversal.hpp"
 #include "lessons/04_bahdanau_seq2seq/training.hpp"
@@ -215,6 +217,31 @@ void show_article_bound() {
     std::cout << "\n\n";
 }
 
+std::string values(const Tensor& t) {
+    std::string s = "[";
+    for (const double x : t.to_vector<double>()) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%s%.4f", s.size() > 1 ? ", " : "", x);
+        s += buf;
+    }
+    return s + "]";
+}
+
+void show_article_ner(std::uint64_t seed) {
+    const NerSoftmax r = ner_softmax_over_batch(seed);
+    std::cout << "== 6. The article's NERModel: softmax(dim=1) on a sequence-first LSTM's (T, B, 1) scores ==\n"
+              << "random rnn_output (T, B, 2H) = (" << r.T << ", " << r.B << ", " << r.features << ")\n"
+              << "  article, softmax over dim 1 (the batch): sums over the batch  " << values(r.article_sums_over_batch)
+              << "\n"
+              << "                                           sums over each sentence " << values(r.article_sums_per_sentence)
+              << "\n";
+    std::printf("  change only sentence 1: sentence 0's weights move by %.4f (dim 1), %.4f (softmax over dim 0, the sequence)\n",
+                r.article_leak, r.right_leak);
+    std::cout << "  sum(rnn_output * weights, dim=1) is " << shape_str(r.article_pooled_shape)
+              << ", one vector per position; over dim 0 it is " << shape_str(r.right_pooled_shape)
+              << ", one per sentence\n\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -257,6 +284,7 @@ int main(int argc, char** argv) {
         if (task != "dates") run_reversal(run, curves);
         if (task != "reversal") run_dates(run, years, curves);
         show_article_bound();
+        show_article_ner(args.seed);
         nn::ChartOptions o;
         o.title = "training loss (cross-entropy per target token)";
         o.x_label = "step", o.y_label = "loss";
