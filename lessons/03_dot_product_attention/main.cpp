@@ -83,7 +83,8 @@ void show_article_example(const ArticleExample& ex) {
 }
 
 void show_worked_examples() {
-    std::cout << "== 1. The articles' worked examples, recomputed (float64) ==\n";
+    std::cout << lesson::tr("== 1. The articles' worked examples, recomputed (float64) ==\n",
+                            "== 1. 重算文章里的算例(float64) ==\n");
     std::cout << "[解码注意力Attention机制, 二 举例说明] ";
     show_article_example(cat_likes_chasing_mice());
     std::cout << "\n[解码注意力Attention机制, 三 举例解析] ";
@@ -109,7 +110,8 @@ void show_worked_examples() {
 }
 
 void show_article_bugs() {
-    std::cout << "== 2. The articles' attention code, run on small inputs ==\n";
+    std::cout << lesson::tr("== 2. The articles' attention code, run on small inputs ==\n",
+                            "== 2. 在小输入上运行文章里的注意力代码 ==\n");
     const BatchLeak leak = batch_leak();
     std::cout << "[注意力机制：提升深度学习模型性能, 5] view(-1, len(queries), heads, head_dim) on (B, T, E) = (2, 3, 4):\n"
               << "  len(queries) is B = 2, not T = 3; the output comes back as " << shape_str(leak.article_output_shape)
@@ -130,7 +132,8 @@ void show_article_bugs() {
 }
 
 void show_masks(const lesson::LessonArgs& args) {
-    std::cout << "== 3. nn::scaled_dot_product_attention with masks (true = masked out) ==\n";
+    std::cout << lesson::tr("== 3. nn::scaled_dot_product_attention with masks (true = masked out) ==\n",
+                            "== 3. 带掩码的 nn::scaled_dot_product_attention(true 表示遮住) ==\n");
     const PaddedAttention pa = padded_attention(args.seed);
     const Tensor w = pa.weights.reshape({4, 10});  // (B * Tq, Tk)
     std::cout << "B = 2 sequences x 2 queries, 10 keys, valid lengths 2 and 6 (padding_mask):\n";
@@ -169,7 +172,8 @@ void show_masks(const lesson::LessonArgs& args) {
 
 void show_scaling(const lesson::LessonArgs& args) {
     const std::int64_t trials = args.quick ? 200 : 2000, keys = 10;
-    std::cout << "== 4. Why divide by sqrt(d_k): q, k ~ N(0, 1), " << trials << " queries x " << keys << " keys ==\n";
+    std::cout << lesson::tr("== 4. Why divide by sqrt(d_k): q, k ~ N(0, 1), ", "== 4. 为什么除以 sqrt(d_k):q, k ~ N(0, 1),")
+              << trials << lesson::tr(" queries x ", " 个查询 x ") << keys << lesson::tr(" keys ==\n", " 个键 ==\n");
     std::printf("%5s %10s %12s %22s %22s\n", "d_k", "Var(q.k)", "Var(/sqrt)", "mean max weight", "mean ||d p / d s||_F");
     std::printf("%5s %10s %12s %11s %10s %11s %10s\n", "", "", "", "unscaled", "scaled", "unscaled", "scaled");
     for (const ScalingRow& r : scaling_study({4, 16, 64, 256, 512}, trials, keys, args.seed))
@@ -182,8 +186,10 @@ void show_kernel_regression(const lesson::LessonArgs& args) {
     KernelConfig config;
     config.seed = args.seed;
     config.steps = args.quick ? std::min<std::int64_t>(args.steps, 50) : args.steps;
-    std::cout << "== 5. Attention as kernel regression (核回归): y = 2 sin x + x + N(0, " << config.noise << "^2), "
-              << config.train_points << " training points, " << config.valid_points << " validation points ==\n";
+    std::cout << lesson::tr("== 5. Attention as kernel regression (核回归): y = 2 sin x + x + N(0, ",
+                            "== 5. 把注意力看作核回归:y = 2 sin x + x + N(0, ")
+              << config.noise << "^2), " << config.train_points << lesson::tr(" training points, ", " 个训练点,")
+              << config.valid_points << lesson::tr(" validation points ==\n", " 个验证点 ==\n");
     KernelResult r;
     {
         nn::Progress progress(config.steps, "train log sigma", std::cout);
@@ -230,7 +236,8 @@ int main(int argc, char** argv) {
          "scaled dot-product attention: the articles' examples recomputed, masks, sqrt(d_k), kernel regression", 200,
          {}});
     if (!args.ok) return args.exit_code;
-    std::cout << "Lesson 03: scaled dot-product attention (seed " << args.seed << ")\n\n";
+    std::cout << lesson::tr("Lesson 03: scaled dot-product attention (seed ", "第 03 课:缩放点积注意力(种子 ") << args.seed
+              << ")\n\n";
     show_worked_examples();
     show_article_bugs();
     show_masks(args);

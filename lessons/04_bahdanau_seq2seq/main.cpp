@@ -101,7 +101,7 @@ nn::Series loss_series(const std::string& name, const std::vector<double>& losse
 }
 
 void show_model(const Task& task) {
-    std::cout << "== 1. The model ==\n";
+    std::cout << lesson::tr("== 1. The model ==\n", "== 1. 模型 ==\n");
     nn::Seq2SeqConfig c;
     c.src_vocab = task.src_vocab.size(), c.tgt_vocab = task.tgt_vocab.size();
     nn::Seq2Seq model(c);
@@ -116,7 +116,8 @@ void run_reversal(const lesson::LessonArgs& args, Curves& curves) {
     ReversalOptions ro;
     if (args.quick) ro.heldout = 100;
     const Task task = reversal_task(args.seed, ro);
-    std::cout << "== 2. Task 1: reverse 3 to 8 symbols (0-9); " << task.heldout.size() << " held-out sequences ==\n";
+    std::cout << lesson::tr("== 2. Task 1: reverse 3 to 8 symbols (0-9); ", "== 2. 任务 1:反转 3 到 8 个符号(0-9);")
+              << task.heldout.size() << lesson::tr(" held-out sequences ==\n", " 条留出序列 ==\n");
     const TrainConfig c = reversal_config(args.seed, args.steps);
     Trained t = train_with_progress(task, c, "reversal, attention");
     const Evaluation ev = evaluate(t.model, task);
@@ -146,7 +147,8 @@ void run_reversal(const lesson::LessonArgs& args, Curves& curves) {
     }
     std::cout << "\n";
 
-    std::cout << "== 3. The same model without attention: the context is the final encoder state ==\n";
+    std::cout << lesson::tr("== 3. The same model without attention: the context is the final encoder state ==\n",
+                            "== 3. 去掉注意力的同一个模型:上下文是编码器的最终状态 ==\n");
     Trained base = train_with_progress(task, reversal_config(args.seed, args.steps, false), "reversal, no attention");
     const Evaluation bev = evaluate(base.model, task);
     std::printf("held-out exact match: %.3f (attention: %.3f)\n", bev.exact_match, ev.exact_match);
@@ -173,8 +175,9 @@ void run_reversal(const lesson::LessonArgs& args, Curves& curves) {
 
 void run_dates(const lesson::LessonArgs& args, const DatesOptions& dopt, Curves& curves) {
     const Task task = dates_task(args.seed, dopt);
-    std::cout << "== 4. Task 2: dates in " << num_date_formats << " formats -> yyyy-mm-dd; " << task.heldout.size()
-              << " held-out dates ==\n";
+    std::cout << lesson::tr("== 4. Task 2: dates in ", "== 4. 任务 2:") << num_date_formats
+              << lesson::tr(" formats -> yyyy-mm-dd; ", " 种格式的日期 -> yyyy-mm-dd;") << task.heldout.size()
+              << lesson::tr(" held-out dates ==\n", " 个留出日期 ==\n");
     Trained t = train_with_progress(task, dates_config(args.seed, args.steps), "dates, attention");
     const Evaluation ev = evaluate(t.model, task);
     std::printf("held-out exact match: %.3f\n", ev.exact_match);
@@ -210,7 +213,8 @@ void run_dates(const lesson::LessonArgs& args, const DatesOptions& dopt, Curves&
 }
 
 void show_article_bound() {
-    std::cout << "== 5. The article's score, tanh(w . [s; h]), lies in (-1, 1) ==\n";
+    std::cout << lesson::tr("== 5. The article's score, tanh(w . [s; h]), lies in (-1, 1) ==\n",
+                            "== 5. 文章的分数 tanh(w . [s; h]) 落在 (-1, 1) 内 ==\n");
     std::printf("so one key's weight is at most e^2 = %.2f times another's; over S keys the largest weight is at\n"
                 "most 1 / (1 + (S-1) e^-2):", std::exp(2.0));
     for (int S : {3, 8, 29}) std::printf("  S = %d: %.3f", S, 1.0 / (1.0 + (S - 1) * std::exp(-2.0)));
@@ -229,7 +233,8 @@ std::string values(const Tensor& t) {
 
 void show_article_ner(std::uint64_t seed) {
     const NerSoftmax r = ner_softmax_over_batch(seed);
-    std::cout << "== 6. The article's NERModel: softmax(dim=1) on a sequence-first LSTM's (T, B, 1) scores ==\n"
+    std::cout << lesson::tr("== 6. The article's NERModel: softmax(dim=1) on a sequence-first LSTM's (T, B, 1) scores ==\n",
+                            "== 6. 文章的 NERModel:在序列维在前的 LSTM 的 (T, B, 1) 分数上做 softmax(dim=1) ==\n")
               << "random rnn_output (T, B, 2H) = (" << r.T << ", " << r.B << ", " << r.features << ")\n"
               << "  article, softmax over dim 1 (the batch): sums over the batch  " << values(r.article_sums_over_batch)
               << "\n"
@@ -277,8 +282,10 @@ int main(int argc, char** argv) {
     lesson::LessonArgs run = args;
     if (args.quick) run.steps = std::min<std::int64_t>(args.steps, 10);
     try {
-        std::cout << "Lesson 04: Bahdanau attention in a seq2seq model (seed " << args.seed << ", " << run.steps
-                  << " steps of 64 examples per model)\n\n";
+        std::cout << lesson::tr("Lesson 04: Bahdanau attention in a seq2seq model (seed ",
+                                "第 04 课:序列到序列模型里的 Bahdanau 注意力(种子 ")
+                  << args.seed << ", " << run.steps
+                  << lesson::tr(" steps of 64 examples per model)\n\n", " 步,每个模型每步 64 条样本)\n\n");
         show_model(reversal_task(args.seed, {3, 8, 10, 0}));
         Curves curves;
         if (task != "dates") run_reversal(run, curves);

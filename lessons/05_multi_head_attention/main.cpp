@@ -32,7 +32,8 @@ namespace {
 constexpr double kPassMark = 0.95;  // per-position accuracy on 1000 held-out sequences
 
 void show_shapes(const lesson::LessonArgs& args) {
-    std::cout << "== 1. nn::MultiHeadAttention (d_model 12, 4 heads of 3) ==\n";
+    std::cout << lesson::tr("== 1. nn::MultiHeadAttention (d_model 12, 4 heads of 3) ==\n",
+                            "== 1. nn::MultiHeadAttention(d_model 12,4 个头,每头 3 维) ==\n");
     Generator gen(args.seed);
     nn::MultiHeadAttention mha(12, 4, 0.0, true, gen);
     const Var x(randn({2, 5, 12}, 0, 1, DType::Float32, gen));  // (B, T, D)
@@ -57,7 +58,7 @@ void show_shapes(const lesson::LessonArgs& args) {
 }
 
 void show_masks(const lesson::LessonArgs& args) {
-    std::cout << "== 2. Masks: bool, true = may not attend ==\n";
+    std::cout << lesson::tr("== 2. Masks: bool, true = may not attend ==\n", "== 2. 掩码:bool 类型,true 表示不许关注 ==\n");
     const CausalLeak c = causal_leak(args.seed);
     std::printf("causal self-attention over T = %lld tokens; tokens %lld..%lld redrawn:\n"
                 "  outputs 0..%lld bit-identical: %s (max |change| %.2e); outputs after %lld change by up to %.3f\n",
@@ -88,8 +89,8 @@ void show_masks(const lesson::LessonArgs& args) {
 }
 
 void show_positions(const lesson::LessonArgs& args) {
-    std::cout << "== 3. Positional encoding: PE(pos, 2i) = sin(pos w_i), PE(pos, 2i+1) = cos(pos w_i), "
-                 "w_i = 10000^(-2i/d) ==\n";
+    std::cout << lesson::tr("== 3. Positional encoding: ", "== 3. 位置编码:")
+              << "PE(pos, 2i) = sin(pos w_i), PE(pos, 2i+1) = cos(pos w_i), w_i = 10000^(-2i/d) ==\n";
     const std::int64_t L = 48, d = 32;
     std::printf("PE(pos + k) vs the rotation by k w_i of PE(pos), every pair, pos + k < %lld, k = 1..%lld:\n"
                 "  max |difference| %.2e (float64 table, d = %lld)\n",
@@ -143,7 +144,8 @@ TrainConfig train_config(const lesson::LessonArgs& args) {
 
 void show_task(const TaskConfig& task, const TrainConfig& config, const TaskBatch& example) {
     const ModelConfig base;
-    std::cout << "== 4. The task: at each t >= 1 name the pair (token at t-1, marked token) ==\n"
+    std::cout << lesson::tr("== 4. The task: at each t >= 1 name the pair (token at t-1, marked token) ==\n",
+                            "== 4. 任务:在每个 t >= 1 处说出这一对(t-1 处的词元,被标记的词元) ==\n")
               << task.length << " tokens from " << task.vocab << " symbols, one of them marked (C*): " << task.num_classes()
               << " classes; model: embedding + positions + " << base.num_layers << " MultiHeadAttention layers of "
               << base.num_heads << " heads (d_model " << base.d_model << ") + residual + Linear\n"
@@ -246,7 +248,7 @@ int main(int argc, char** argv) {
          TrainConfig{}.steps,
          {}});
     if (!args.ok) return args.exit_code;
-    std::cout << "Lesson 05: multi-head attention (seed " << args.seed << ")\n\n";
+    std::cout << lesson::tr("Lesson 05: multi-head attention (seed ", "第 05 课:多头注意力(种子 ") << args.seed << ")\n\n";
     show_shapes(args);
     show_masks(args);
     show_positions(args);

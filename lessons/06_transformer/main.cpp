@@ -54,7 +54,7 @@ nn::Series windowed(const std::string& name, const std::vector<double>& xs, cons
 
 TaskReport run_task(Task task, const TrainConfig& config) {
     const TaskSpec spec = make_task(task, config.seed);
-    std::printf("== %s ==\n", task_name(task));
+    std::printf(lesson::tr("== %s ==\n", "== 任务:%s ==\n"), task_name(task));
     TaskReport r{task, {}, {}, pass_mark(task)};
     {
         nn::Progress progress(config.steps, task_name(task), std::cout);
@@ -189,8 +189,8 @@ int main(int argc, char** argv) {
 namespace {
 
 int run(const lesson::LessonArgs& args, const TrainConfig& config, const std::vector<Task>& tasks) {
-    std::printf("Lesson 06: the Transformer (seed %llu, %s)\n", static_cast<unsigned long long>(config.seed),
-                config.norm_first ? "pre-norm" : "post-norm");
+    std::printf(lesson::tr("Lesson 06: the Transformer (seed %llu, %s)\n", "第 06 课:Transformer(种子 %llu,%s)\n"),
+                static_cast<unsigned long long>(config.seed), config.norm_first ? "pre-norm" : "post-norm");
     {
         const TaskSpec spec = make_task(Task::Copy, config.seed);
         nn::Transformer model(model_config(spec, config));
@@ -211,7 +211,8 @@ int run(const lesson::LessonArgs& args, const TrainConfig& config, const std::ve
         paths.insert(paths.end(), p.begin(), p.end());
     }
 
-    std::printf("== summary: held-out exact match (%zu items each) ==\n", reports[0].trained.data.held_out.size());
+    std::printf(lesson::tr("== summary: held-out exact match (%zu items each) ==\n", "== 汇总:留出集精确匹配率(每个任务 %zu 条) ==\n"),
+                reports[0].trained.data.held_out.size());
     std::printf("%-10s %8s %8s %6s\n", "task", "greedy", "beam", "pass");
     for (const TaskReport& r : reports)
         std::printf("%-10s %8.3f %8.3f %6s\n", task_name(r.task), r.eval.greedy_exact, r.eval.beam_exact,
