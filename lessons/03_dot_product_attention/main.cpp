@@ -114,18 +114,22 @@ void show_article_bugs() {
                             "== 2. 在小输入上运行文章里的注意力代码 ==\n");
     const BatchLeak leak = batch_leak();
     std::cout << "[注意力机制：提升深度学习模型性能, 5] view(-1, len(queries), heads, head_dim) on (B, T, E) = (2, 3, 4):\n"
-              << "  len(queries) is B = 2, not T = 3; the output comes back as " << shape_str(leak.article_output_shape)
-              << " instead of (2, 3, 4)\n"
-              << "  change only sentence 1: sentence 0's output moves by " << row_str({leak.article_change})
-              << " (article's reshape), " << row_str({leak.qkv_change}) << " (qkv: reshape to (B, T, H, E/H))\n";
+              << lesson::tr("  len(queries) is B = 2, not T = 3; the output comes back as ",
+                            "  len(queries) 是 B = 2 而不是 T = 3;输出的形状是 ")
+              << shape_str(leak.article_output_shape) << lesson::tr(" instead of (2, 3, 4)\n", " 而不是 (2, 3, 4)\n")
+              << lesson::tr("  change only sentence 1: sentence 0's output moves by ", "  只改句子 1:句子 0 的输出变化 ")
+              << row_str({leak.article_change}) << lesson::tr(" (article's reshape), ", "(文章的 reshape),")
+              << row_str({leak.qkv_change}) << lesson::tr(" (qkv: reshape to (B, T, H, E/H))\n", "(qkv:reshape 成 (B, T, H, E/H))\n");
     const MaskSign ms = mask_sign();
-    std::cout << "  dot_product += mask * -1e9 with mask = [1, 1, 0] (1 = real token, keys a, b, [PAD]):\n"
+    std::cout << lesson::tr("  dot_product += mask * -1e9 with mask = [1, 1, 0] (1 = real token, keys a, b, [PAD]):\n",
+                            "  dot_product += mask * -1e9,mask = [1, 1, 0](1 = 真实词元,键 a, b, [PAD]):\n")
               << "    scores " << row_str(ms.scores) << "\n"
-              << "    article weights " << row_str(ms.article_weights) << "  <- everything on [PAD]\n"
-              << "    qkv weights     " << row_str(ms.qkv_weights) << "  <- padding_mask(lengths = [2]) is true at [PAD]\n";
+              << "    article weights " << row_str(ms.article_weights) << lesson::tr("  <- everything on [PAD]\n", "  <- 全部压在 [PAD] 上\n")
+              << "    qkv weights     " << row_str(ms.qkv_weights) << lesson::tr("  <- padding_mask(lengths = [2]) is true at [PAD]\n", "  <- padding_mask(lengths = [2]) 在 [PAD] 处为 true\n");
     const FullyMasked fm = fully_masked();
-    std::cout << "[Transformer大模型实战 自注意力机制, 5] masked_fill(mask == 0, -1e10) on a query whose 3 keys are all padding:\n"
-              << "    article weights " << row_str(fm.article_weights) << "  <- a uniform average of padding\n"
+    std::cout << lesson::tr("[Transformer大模型实战 自注意力机制, 5] masked_fill(mask == 0, -1e10) on a query whose 3 keys are all padding:\n",
+                            "[Transformer大模型实战 自注意力机制, 5] 对 3 个键全是填充的查询做 masked_fill(mask == 0, -1e10):\n")
+              << "    article weights " << row_str(fm.article_weights) << lesson::tr("  <- a uniform average of padding\n", "  <- 对填充的均匀平均\n")
               << "    qkv weights     " << row_str(fm.qkv_weights) << ", output " << row_str(fm.qkv_output)
               << ", grad q " << row_str(fm.q_grad) << ", grad k all zero: "
               << (max(abs(fm.k_grad)).item() == 0 ? "yes" : "no") << "\n\n";
@@ -136,7 +140,8 @@ void show_masks(const lesson::LessonArgs& args) {
                             "== 3. 带掩码的 nn::scaled_dot_product_attention(true 表示遮住) ==\n");
     const PaddedAttention pa = padded_attention(args.seed);
     const Tensor w = pa.weights.reshape({4, 10});  // (B * Tq, Tk)
-    std::cout << "B = 2 sequences x 2 queries, 10 keys, valid lengths 2 and 6 (padding_mask):\n";
+    std::cout << lesson::tr("B = 2 sequences x 2 queries, 10 keys, valid lengths 2 and 6 (padding_mask):\n",
+                            "B = 2 个序列 x 2 个查询,10 个键,有效长度 2 和 6(padding_mask):\n");
     nn::TerminalHeatmapOptions topts;
     topts.vmin = 0, topts.vmax = 1;
     std::cout << nn::terminal_heatmap(w, padded_row_labels(), {}, topts);
@@ -156,7 +161,8 @@ void show_masks(const lesson::LessonArgs& args) {
     nn::write_heatmap_svg(masked_path, w, h);
 
     const Tensor cw = causal_weights(args.seed);
-    std::cout << "causal self-attention over 6 tokens (causal_mask(6): true above the diagonal):\n"
+    std::cout << lesson::tr("causal self-attention over 6 tokens (causal_mask(6): true above the diagonal):\n",
+                            "6 个词元上的因果自注意力(causal_mask(6):对角线以上为 true):\n")
               << nn::terminal_heatmap(cw, {}, {}, topts);
     nn::HeatmapOptions c;
     c.title = "causal self-attention: query i sees keys 0..i";
@@ -195,12 +201,13 @@ void show_kernel_regression(const lesson::LessonArgs& args) {
         nn::Progress progress(config.steps, "train log sigma", std::cout);
         r = kernel_regression(config, [&](std::int64_t step, double loss) { progress.update(step, {{"loo mse", loss}}); });
     }
-    std::printf("validation MSE, predicting the training mean: %.4f\n", r.mean_valid_mse);
+    std::printf(lesson::tr("validation MSE, predicting the training mean: %.4f\n", "验证 MSE,预测训练均值:%.4f\n"), r.mean_valid_mse);
     for (const WidthResult& f : r.fixed) std::printf("validation MSE, fixed sigma %.2f:  %.4f\n", f.width, f.valid_mse);
     std::printf("validation MSE, learned sigma %.4f: %.4f (%.1f%% of the mean predictor's)\n", r.learned.width,
                 r.learned.valid_mse, 100.0 * r.learned.valid_mse / r.mean_valid_mse);
     const Tensor row_sums = sum(r.grid_weights, {1});
-    std::printf("weight rows sum to 1: max |row sum - 1| = %.1e\n", max(abs(row_sums - 1.0)).item());
+    std::printf(lesson::tr("weight rows sum to 1: max |row sum - 1| = %.1e\n", "权重每行之和为 1:max |行和 - 1| = %.1e\n"),
+                max(abs(row_sums - 1.0)).item());
 
     nn::HeatmapOptions h;
     h.title = "kernel weights at the learned sigma (test x by training x)";

@@ -109,7 +109,8 @@ void show_model(const Task& task) {
               << "each output step i:  e_ij = w_v . tanh(W_q s_{i-1} + W_k h_j),  a_i = softmax_j(e_ij),\n"
                  "                     c_i = sum_j a_ij h_j,  s_i = GRU([emb(y_{i-1}); c_i], s_{i-1}),\n"
                  "                     p(y_i) = softmax(W_o [s_i; c_i; emb(y_{i-1})])\n"
-                 "the query is s_{i-1}: s_i is computed FROM c_i, so it cannot be used to find c_i\n\n";
+              << lesson::tr("the query is s_{i-1}: s_i is computed FROM c_i, so it cannot be used to find c_i\n\n",
+                            "查询是 s_{i-1}:s_i 是由 c_i 算出来的,所以不能用它去求 c_i\n\n");
 }
 
 void run_reversal(const lesson::LessonArgs& args, Curves& curves) {
@@ -121,10 +122,11 @@ void run_reversal(const lesson::LessonArgs& args, Curves& curves) {
     const TrainConfig c = reversal_config(args.seed, args.steps);
     Trained t = train_with_progress(task, c, "reversal, attention");
     const Evaluation ev = evaluate(t.model, task);
-    std::printf("held-out exact match: %.3f\n", ev.exact_match);
-    std::printf("largest weight on the mirrored input position (anti-diagonal): %.4f of %lld output positions\n",
+    std::printf(lesson::tr("held-out exact match: %.3f\n", "留出集精确匹配率:%.3f\n"), ev.exact_match);
+    std::printf(lesson::tr("largest weight on the mirrored input position (anti-diagonal): %.4f of %lld output positions\n",
+                           "最大权重落在镜像输入位置(反对角线)上:%.4f,共 %lld 个输出位置\n"),
                 ev.alignment(), static_cast<long long>(ev.counted));
-    std::printf("mean largest weight per output step: %.3f\n", mean_max_weight(ev));
+    std::printf(lesson::tr("mean largest weight per output step: %.3f\n", "每个输出步最大权重的均值:%.3f\n"), mean_max_weight(ev));
     const auto of_length = [&](std::size_t n) {
         return find_example(task, [n](const Example& e) { return e.src.size() == n; });
     };
@@ -151,7 +153,8 @@ void run_reversal(const lesson::LessonArgs& args, Curves& curves) {
                             "== 3. 去掉注意力的同一个模型:上下文是编码器的最终状态 ==\n");
     Trained base = train_with_progress(task, reversal_config(args.seed, args.steps, false), "reversal, no attention");
     const Evaluation bev = evaluate(base.model, task);
-    std::printf("held-out exact match: %.3f (attention: %.3f)\n", bev.exact_match, ev.exact_match);
+    std::printf(lesson::tr("held-out exact match: %.3f (attention: %.3f)\n", "留出集精确匹配率:%.3f(带注意力:%.3f)\n"),
+                bev.exact_match, ev.exact_match);
     std::printf("%6s %8s %11s %14s\n", "length", "count", "attention", "no attention");
     nn::Series with{"attention", {}, {}}, without{"no attention (final state only)", {}, {}};
     for (std::int64_t len = ro.min_len; len <= ro.max_len; ++len) {
@@ -180,7 +183,7 @@ void run_dates(const lesson::LessonArgs& args, const DatesOptions& dopt, Curves&
               << lesson::tr(" held-out dates ==\n", " 个留出日期 ==\n");
     Trained t = train_with_progress(task, dates_config(args.seed, args.steps), "dates, attention");
     const Evaluation ev = evaluate(t.model, task);
-    std::printf("held-out exact match: %.3f\n", ev.exact_match);
+    std::printf(lesson::tr("held-out exact match: %.3f\n", "留出集精确匹配率:%.3f\n"), ev.exact_match);
     // The day and the year separately: both should be read where the source writes them.
     std::printf("largest weight on the matching source digit\n"
                 "  day digits:                            %.4f of %lld\n"
@@ -215,8 +218,11 @@ void run_dates(const lesson::LessonArgs& args, const DatesOptions& dopt, Curves&
 void show_article_bound() {
     std::cout << lesson::tr("== 5. The article's score, tanh(w . [s; h]), lies in (-1, 1) ==\n",
                             "== 5. 文章的分数 tanh(w . [s; h]) 落在 (-1, 1) 内 ==\n");
-    std::printf("so one key's weight is at most e^2 = %.2f times another's; over S keys the largest weight is at\n"
-                "most 1 / (1 + (S-1) e^-2):", std::exp(2.0));
+    std::printf(lesson::tr("so one key's weight is at most e^2 = %.2f times another's; over S keys the largest weight is at\n"
+                           "most 1 / (1 + (S-1) e^-2):",
+                           "所以一个键的权重至多是另一个键的 e^2 = %.2f 倍;S 个键中最大的权重\n"
+                           "至多为 1 / (1 + (S-1) e^-2):"),
+                std::exp(2.0));
     for (int S : {3, 8, 29}) std::printf("  S = %d: %.3f", S, 1.0 / (1.0 + (S - 1) * std::exp(-2.0)));
     std::cout << "\n\n";
 }

@@ -180,7 +180,8 @@ PairModel train_models(const lesson::LessonArgs& args, const TaskConfig& task, c
         std::printf("positions %-10s held-out accuracy %.4f  %s\n", positions_name(p).c_str(), r.accuracy,
                     r.accuracy >= kPassMark ? "pass" : "below the pass mark");
         if (p == Positions::None)
-            std::printf("  (the best an order-blind model can expect on these sequences: %.4f; see order_blind_ceiling)\n",
+            std::printf(lesson::tr("  (the best an order-blind model can expect on these sequences: %.4f; see order_blind_ceiling)\n",
+                                   "  (不看顺序的模型在这些序列上最多能期望:%.4f;见 order_blind_ceiling)\n"),
                         order_blind_ceiling(task, held_out_batch(task, config.held_out, config.seed)));
         nn::Series s{positions_name(p), {}, {}};
         for (std::size_t i = 0; i < r.losses.size(); i += 4) {  // every 4th step keeps the picture small
@@ -202,7 +203,8 @@ PairModel train_models(const lesson::LessonArgs& args, const TaskConfig& task, c
 
 void show_heads(const lesson::LessonArgs& args, PairModel& model, const TaskConfig& task, const TrainConfig& config,
                 const TaskBatch& example) {
-    std::cout << "\nwhat each head looks at (mean weight over held-out queries; sinusoidal model):\n";
+    std::cout << lesson::tr("\nwhat each head looks at (mean weight over held-out queries; sinusoidal model):\n",
+                            "\n每个头看什么(留出查询上的平均权重;正弦位置模型):\n");
     const auto focus = head_focus(model, held_out_batch(task, config.held_out, config.seed));
     for (std::size_t l = 0; l < focus.size(); ++l)
         for (std::size_t h = 0; h < focus[l].size(); ++h)

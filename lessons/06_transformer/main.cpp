@@ -63,7 +63,8 @@ TaskReport run_task(Task task, const TrainConfig& config) {
         });
     }
     r.eval = evaluate(*r.trained.model, spec, r.trained.data.held_out, config);
-    std::printf("final training loss %.4f (its floor, the entropy of the smoothed targets: %.4f)\n",
+    std::printf(lesson::tr("final training loss %.4f (its floor, the entropy of the smoothed targets: %.4f)\n",
+                           "最终训练损失 %.4f(它的下限,即平滑后目标分布的熵:%.4f)\n"),
                 r.trained.train_loss.back(),
                 nn::smoothed_entropy(static_cast<std::int64_t>(spec.tgt_words.size()), config.label_smoothing));
     std::printf("held-out (%zu items): greedy exact match %.3f, beam (width %lld) %.3f   [pass: >= %.2f]\n",
@@ -132,7 +133,8 @@ std::vector<std::string> draw_attention(const TaskReport& r, const TrainConfig& 
         const Tensor last = mean(a.cross.back().select(0, 0), {0});  // (Tt, Ts)
         nn::TerminalHeatmapOptions t;
         t.vmin = 0, t.vmax = 1;
-        std::cout << "cross-attention of the last decoder layer (mean over heads), output word x source word:\n"
+        std::cout << lesson::tr("cross-attention of the last decoder layer (mean over heads), output word x source word:\n",
+                                "最后一个解码器层的交叉注意力(各头平均),输出词 x 源词:\n")
                   << nn::terminal_heatmap(last, out, src, t) << "\n";
     }
     return paths;

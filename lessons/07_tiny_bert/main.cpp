@@ -172,8 +172,9 @@ void pretrain_and_report(nn::BertForPreTraining& model, const LessonData& data, 
     written.push_back(path);
     const std::string dir = lesson::out_path(args, "pretrained");
     nn::save_hf_pretrained(dir, model, data.tokenizer.vocab());
-    std::cout << "saved the pre-trained model to " << dir
-              << "/ (config.json, vocab.txt, model.safetensors: Hugging Face's names)\n\n";
+    std::cout << lesson::tr("saved the pre-trained model to ", "预训练模型已保存到 ") << dir
+              << lesson::tr("/ (config.json, vocab.txt, model.safetensors: Hugging Face's names)\n\n",
+                            "/(config.json、vocab.txt、model.safetensors:Hugging Face 的命名)\n\n");
 }
 
 void show_what_it_learned(nn::BertForPreTraining& model, const LessonData& data, const lesson::LessonArgs& args,
@@ -252,7 +253,8 @@ void finetune_and_report(nn::BertForPreTraining& model, const nn::BertTokenizer&
                         static_cast<unsigned long long>(seed), arm.c_str(), r.final_accuracy, r.train_loss.back());
             std::fflush(stdout);
         });
-    std::printf("mean of %lld seeds: pre-trained %.3f, from scratch %.3f: pre-training adds %.1f points\n",
+    std::printf(lesson::tr("mean of %lld seeds: pre-trained %.3f, from scratch %.3f: pre-training adds %.1f points\n",
+                           "%lld 个种子的均值:预训练 %.3f,从头训练 %.3f:预训练多出 %.1f 个百分点\n"),
                 static_cast<long long>(f.seeds), c.mean_pretrained, c.mean_scratch,
                 100 * (c.mean_pretrained - c.mean_scratch));
     std::cout << "  e.g. \"" << c.eval.texts[0] << "\" (true), \"" << c.eval.texts[1] << "\" (false)\n";
