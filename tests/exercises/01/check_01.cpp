@@ -79,6 +79,8 @@ TEST_CASE("exercise 01.1: Where an element lives") {
             bool threw = false;
             try {
                 (void)qkv::exercises::element_offset(m, bad);
+            } catch (const NotImplemented&) {
+                throw;  // an unsolved stub: run() reports "not done yet"
             } catch (const Error&) {
                 threw = true;
             }
@@ -123,6 +125,8 @@ TEST_CASE("exercise 01.2: Broadcasting two shapes") {
                 if (!ex::check_shape(what, expected, got,
                                      "align the shapes at the RIGHT; a missing leading dim counts as 1; 1 stretches to the other size"))
                     return;
+            } catch (const NotImplemented&) {
+                throw;
             } catch (const Error& e) {
                 if (!ex::check_that(!library_ok, what + " threw \"" + e.what() + "\" but the answer is " + shape_str(expected),
                                     "a size 1 (or a missing dim) broadcasts against anything, including 0"))
@@ -169,6 +173,8 @@ TEST_CASE("exercise 01.3: A slice is a view") {
         bool threw = false;
         try {
             (void)qkv::exercises::slice_view(arange(0, 5, 1, DType::Float32), 0, 0, 5, 0);
+        } catch (const NotImplemented&) {
+            throw;
         } catch (const Error&) {
             threw = true;
         }

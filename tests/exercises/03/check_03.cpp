@@ -16,16 +16,6 @@ namespace ex = qkv::exercise;
 
 namespace {
 
-template <class F>
-bool throws_error(F&& f) {
-    try {
-        f();
-    } catch (const Error&) {
-        return true;
-    }
-    return false;
-}
-
 // One attention case: inputs, an optional mask, and a description for the messages.
 struct AttentionCase {
     std::string name;
@@ -73,7 +63,7 @@ TEST_CASE("exercise 03.1: Causal and padding masks") {
                                  "true (1) ABOVE the diagonal, j > i: query i may see itself and earlier keys"))
                 return;
         }
-        if (!ex::check_that(throws_error([] { (void)qkv::exercises::causal_mask(-1); }), "causal_mask(-1) did not throw",
+        if (!ex::check_that(ex::throws_error([] { (void)qkv::exercises::causal_mask(-1); }), "causal_mask(-1) did not throw",
                             "a negative T is an error: qkv::fail(\"causal_mask\", ...)"))
             return;
         const std::vector<std::pair<std::vector<std::int64_t>, std::int64_t>> cases = {
@@ -86,7 +76,7 @@ TEST_CASE("exercise 03.1: Causal and padding masks") {
                                  "shape (B, 1, Tk): true at key positions j >= lengths[b]; the 1 lets it broadcast over the queries"))
                 return;
         }
-        ex::check_that(throws_error([] { (void)qkv::exercises::padding_mask(from_vector<std::int64_t>({2, 6}), 5); }),
+        ex::check_that(ex::throws_error([] { (void)qkv::exercises::padding_mask(from_vector<std::int64_t>({2, 6}), 5); }),
                        "padding_mask(lengths [2, 6], Tk = 5) did not throw", "a length outside [0, Tk] is an error");
     });
 }
@@ -123,11 +113,11 @@ TEST_CASE("exercise 03.2: Scaled dot-product attention with masks") {
                 return;
         }
         const Var q(zeros({2, 3, 5})), k(zeros({2, 4, 4})), v(zeros({2, 4, 6})), v_short(zeros({2, 3, 6}));
-        if (!ex::check_that(throws_error([&] { (void)qkv::exercises::scaled_dot_product_attention(q, k, v); }),
+        if (!ex::check_that(ex::throws_error([&] { (void)qkv::exercises::scaled_dot_product_attention(q, k, v); }),
                             "q (2, 3, 5) with k (2, 4, 4) (d differs: 5 vs 4) did not throw",
                             "check that q and k have the same last size d and throw qkv::Error naming the shapes"))
             return;
-        ex::check_that(throws_error([&] { (void)qkv::exercises::scaled_dot_product_attention(q, Var(zeros({2, 4, 5})), v_short); }),
+        ex::check_that(ex::throws_error([&] { (void)qkv::exercises::scaled_dot_product_attention(q, Var(zeros({2, 4, 5})), v_short); }),
                        "k (2, 4, 5) with v (2, 3, 6) (Tk differs: 4 vs 3) did not throw",
                        "every key needs a value: check k.size(-2) == v.size(-2)");
     });
