@@ -129,7 +129,7 @@ void tiled_vs_naive(const lesson::LessonArgs& args) {
         const double worst = std::max({max_diff(naive.data(), tiled.data()), max_diff(nq.grad(), tq.grad()),
                                        max_diff(nk.grad(), tk.grad()), max_diff(nv.grad(), tv.grad())});
         const double tol = dtype == DType::Float32 ? 1e-5 : 1e-12;
-        std::printf("  %s causal: max |diff| output %.1e, dq %.1e, dk %.1e, dv %.1e  %s\n", dtype_name(dtype).c_str(),
+        std::printf("  %s causal: max |diff| output %.1e, dq %.1e, dk %.1e, dv %.1e  %s\n", dtype_name(dtype),
                     max_diff(naive.data(), tiled.data()), max_diff(nq.grad(), tq.grad()), max_diff(nk.grad(), tk.grad()),
                     max_diff(nv.grad(), tv.grad()), ok(worst < tol));
     }
