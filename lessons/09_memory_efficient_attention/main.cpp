@@ -23,6 +23,7 @@
 #include "nn/plot/heatmap.hpp"
 #include "nn/plot/line_chart.hpp"
 #include "nn/transformer/kv_cache.hpp"
+#include "tensor/storage.hpp"
 
 using namespace qkv;
 
@@ -66,9 +67,10 @@ void memory_vs_length(const lesson::LessonArgs& args, std::int64_t naive_max_t) 
             nn::memory_efficient_attention(vq, vk, vv).backward(g);
         });
         const auto text = [](const std::optional<double>& mb) {
+            if (!mb) return std::string("      (skipped)");
             char s[32];
-            std::snprintf(s, sizeof s, mb ? "%10.1f MB" : "%13s", mb ? *mb : 0.0);
-            return mb ? std::string(s) : std::string("    (skipped)");
+            std::snprintf(s, sizeof s, "%12.1f MB", *mb);
+            return std::string(s);
         };
         std::printf("%5lld %14.1f MB %s %s\n", static_cast<long long>(T), one_matrix, text(naive_mb).c_str(),
                     text(tiled_mb).c_str());
@@ -280,6 +282,7 @@ void kv_cache(const lesson::LessonArgs& args) {
             const Var h = nn::decode_next(model, ids_fast.select(1, t).contiguous(), cache);  // (B, D)
             next_fast = argmax(model.project(h).data(), -1);
         });
+        storage_cache::clear();  // each step's sizes are new: freed blocks would only pile up
         ids_slow = concat({ids_slow, next_slow.unsqueeze(1)}, 1);
         ids_fast = concat({ids_fast, next_fast.unsqueeze(1)}, 1);
     }

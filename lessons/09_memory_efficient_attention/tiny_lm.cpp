@@ -7,6 +7,7 @@
 #include "nn/data/batch.hpp"
 #include "nn/data/packing.hpp"
 #include "nn/optim/adam.hpp"
+#include "tensor/storage.hpp"
 
 namespace qkv::lesson09 {
 
@@ -107,6 +108,9 @@ EpochReport train_epoch(TinyLM& model, const std::vector<std::vector<std::int64_
         loss.backward();
         adam.step();
         r.losses.push_back(loss.item());
+        // Every batch has its own width, so the storage cache (tensor/storage.hpp), which
+        // recycles freed blocks by size, would only pile them up: empty it after each step.
+        storage_cache::clear();
         r.step_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count());
     }
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
