@@ -1,7 +1,7 @@
 #include "lessons/09_memory_efficient_attention/tiny_lm.hpp"
 
 #include <algorithm>
-#include <chrono>
+#include <ctime>
 #include <cmath>
 
 #include "nn/data/batch.hpp"
@@ -96,13 +96,13 @@ EpochReport train_epoch(TinyLM& model, const std::vector<std::vector<std::int64_
                         bool packed, double lr) {
     nn::Adam adam(model.parameters(), lr);
     EpochReport r;
-    const auto start = std::chrono::steady_clock::now();
+    const std::clock_t start = std::clock();  // CPU time (all threads): see main.cpp
     for (std::size_t first = 0; first < sentences.size(); first += static_cast<std::size_t>(batch)) {
         const std::size_t last = std::min(sentences.size(), first + static_cast<std::size_t>(batch));
         const std::vector<std::vector<std::int64_t>> b(sentences.begin() + static_cast<std::ptrdiff_t>(first),
                                                         sentences.begin() + static_cast<std::ptrdiff_t>(last));
         for (const auto& s : b) r.tokens += static_cast<std::int64_t>(s.size());
-        const auto step_start = std::chrono::steady_clock::now();
+        const std::clock_t step_start = std::clock();
         adam.zero_grad();
         const Var loss = packed ? packed_loss(model, b, r.positions) : padded_loss(model, b, r.positions);
         loss.backward();
@@ -111,9 +111,9 @@ EpochReport train_epoch(TinyLM& model, const std::vector<std::vector<std::int64_
         // Every batch has its own width, so the storage cache (tensor/storage.hpp), which
         // recycles freed blocks by size, would only pile them up: empty it after each step.
         storage_cache::clear();
-        r.step_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count());
+        r.step_seconds.push_back(static_cast<double>(std::clock() - step_start) / CLOCKS_PER_SEC);
     }
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    r.seconds = static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
     return r;
 }
 

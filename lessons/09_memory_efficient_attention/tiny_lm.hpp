@@ -41,8 +41,8 @@ std::vector<std::vector<std::int64_t>> make_sentences(std::int64_t count, std::i
 
 struct EpochReport {
     std::vector<double> losses;        // per step
-    std::vector<double> step_seconds;  // per step
-    double seconds = 0;          // training time of the epoch
+    std::vector<double> step_seconds;  // per step, CPU time (all threads)
+    double seconds = 0;                // CPU time of the epoch
     std::int64_t positions = 0;  // positions computed: B * T per padded batch, N per packed one
     std::int64_t tokens = 0;     // real tokens
 };
