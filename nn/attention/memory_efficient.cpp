@@ -448,7 +448,9 @@ Tensor memory_efficient_dropout_scale(const Shape& shape_lead, std::int64_t Tq, 
 
 Tensor attention_tiles_computed(std::int64_t Tq, std::int64_t Tk, const MemoryEfficientOptions& options) {
     const Tensor probe_q = zeros({Tq, 1}, DType::Float32), probe_k = zeros({Tk, 1}, DType::Float32);
-    const Problem p = make_problem(probe_q, probe_k, probe_k, Tensor(), options);
+    MemoryEfficientOptions structure = options;
+    structure.key_padding = Tensor();  // elementwise: it never skips a tile
+    const Problem p = make_problem(probe_q, probe_k, probe_k, Tensor(), structure);
     Tensor map = zeros({Tq, Tk}, DType::Bool);
     std::uint8_t* m = map.data<std::uint8_t>();
     for (std::size_t s = 0; s + 1 < p.cu_q.size(); ++s) {
