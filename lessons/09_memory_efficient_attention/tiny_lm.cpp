@@ -7,6 +7,7 @@
 #include "nn/data/batch.hpp"
 #include "nn/data/packing.hpp"
 #include "nn/optim/adam.hpp"
+#include "nn/progress.hpp"
 #include "tensor/storage.hpp"
 
 namespace qkv::lesson09 {
@@ -96,6 +97,8 @@ EpochReport train_epoch(TinyLM& model, const std::vector<std::vector<std::int64_
                         bool packed, double lr) {
     nn::Adam adam(model.parameters(), lr);
     EpochReport r;
+    const std::int64_t steps = (static_cast<std::int64_t>(sentences.size()) + batch - 1) / batch;
+    nn::Progress progress(steps, packed ? "packed" : "padded");
     const std::clock_t start = std::clock();  // CPU time (all threads): see main.cpp
     for (std::size_t first = 0; first < sentences.size(); first += static_cast<std::size_t>(batch)) {
         const std::size_t last = std::min(sentences.size(), first + static_cast<std::size_t>(batch));
@@ -108,12 +111,14 @@ EpochReport train_epoch(TinyLM& model, const std::vector<std::vector<std::int64_
         loss.backward();
         adam.step();
         r.losses.push_back(loss.item());
+        progress.update(static_cast<std::int64_t>(r.losses.size()), {{"loss", r.losses.back()}});
         // Every batch has its own width, so the storage cache (tensor/storage.hpp), which
         // recycles freed blocks by size, would only pile them up: empty it after each step.
         storage_cache::clear();
         r.step_seconds.push_back(static_cast<double>(std::clock() - step_start) / CLOCKS_PER_SEC);
     }
     r.seconds = static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
+    progress.finish();
     return r;
 }
 
