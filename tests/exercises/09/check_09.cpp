@@ -4,10 +4,12 @@
 // blocks of every size, hidden keys, a fully hidden row and empty sentences.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "exercises/exercise_check.hpp"
 #include "lessons/09_memory_efficient_attention/exercises/row_attention.hpp"
+#include "lessons/09_memory_efficient_attention/tiny_lm.hpp"
 #include "nn/attention/scaled_dot_product.hpp"
 
 using namespace qkv;
@@ -102,5 +104,23 @@ TEST_CASE("exercise 09.3: Packing a batch into cu_seqlens") {
                                  "each token's position inside its own sentence: 0, 1, ... restarting at each"))
                 return;
         }
+    });
+}
+
+TEST_CASE("exercise 09.4: Smaller batches waste less padding") {
+    ex::run("09.4", [&] {
+        // lesson09 section 5 with batches of 8: the same 1024 sentences (seed 0: data seed 3).
+        Generator data(3);
+        const auto sentences = lesson09::make_sentences(1024, 16, 160, data);
+        double positions = 0;
+        for (std::size_t first = 0; first < sentences.size(); first += 8) {
+            const std::size_t last = std::min(sentences.size(), first + 8);
+            std::size_t longest = 0;
+            for (std::size_t i = first; i < last; ++i) longest = std::max(longest, sentences[i].size());
+            positions += static_cast<double>(longest * (last - first));  // each batch padded to its longest
+        }
+        ex::check_number("padded positions with batches of 8 (lesson09, seed 0)", positions, ex::answer("09.4"), 0,
+                         "in padding_vs_packing (lessons/09_memory_efficient_attention/main.cpp) set batch = 8, run "
+                         "lesson09, read the 'padded: N positions' line of section 5; then change it back");
     });
 }
