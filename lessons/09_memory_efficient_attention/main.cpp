@@ -322,11 +322,14 @@ int main(int argc, char** argv) {
     if (!args.ok) return args.exit_code;
     std::int64_t naive_max_t = 2048;
     if (const auto it = args.extra.find("naive-max-t"); it != args.extra.end()) {
+        std::size_t used = 0;
         try {
-            naive_max_t = std::stoll(it->second);
+            naive_max_t = std::stoll(it->second, &used);
         } catch (const std::exception&) {
-            return lesson::flag_error(info, "--naive-max-t must be a whole number, got '" + it->second + "'");
+            used = 0;
         }
+        if (used == 0 || used != it->second.size())
+            return lesson::flag_error(info, "--naive-max-t must be a whole number, got '" + it->second + "'");
         if (naive_max_t < 0 || naive_max_t > 8192)
             return lesson::flag_error(info, "--naive-max-t must lie in [0, 8192], got " + it->second);
     }
