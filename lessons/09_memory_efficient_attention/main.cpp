@@ -14,9 +14,11 @@
 #include <iostream>
 #include <string>
 
+#include "lessons/09_memory_efficient_attention/exercises/row_attention.hpp"
 #include "lessons/09_memory_efficient_attention/peak_memory.hpp"
 #include "lessons/09_memory_efficient_attention/tiny_lm.hpp"
 #include "lessons/common/cli.hpp"
+#include "lessons/common/mine.hpp"
 #include "nn/attention/attention_row.hpp"
 #include "nn/attention/memory_efficient.hpp"
 #include "nn/attention/scaled_dot_product.hpp"
@@ -37,6 +39,21 @@ double max_diff(const Tensor& a, const Tensor& b) {
 }
 
 const char* ok(bool pass) { return pass ? "ok" : "NOT OK"; }
+
+// --mine: the student's functions from lessons/09_memory_efficient_attention/exercises/ in
+// place of the library's (09.1 online_softmax_update, 09.2 attention_row_backward, 09.3
+// pack_sequences).
+bool use_mine = false;
+
+void update_row(nn::OnlineSoftmaxRow& row, const Tensor& scores, const Tensor& values) {
+    use_mine ? exercises::online_softmax_update(row, scores, values) : nn::online_softmax_update(row, scores, values);
+}
+
+nn::RowGrads row_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, const Tensor& o,
+                          double lse, const Tensor& d_o) {
+    return use_mine ? exercises::attention_row_backward(q, k, v, mask, o, lse, d_o)
+                    : nn::attention_row_backward(q, k, v, mask, o, lse, d_o);
+}
 
 // CPU seconds f takes (all threads): on a machine shared with other work, wall time measures
 // the others too; CPU time is what this program spent.
@@ -101,7 +118,7 @@ void online_softmax_one_row(const lesson::LessonArgs& args) {
     nn::OnlineSoftmaxRow row = nn::online_softmax_start(3);
     for (std::int64_t j0 = 0; j0 < 10; j0 += 4) {
         const std::int64_t n = std::min<std::int64_t>(4, 10 - j0);
-        nn::online_softmax_update(row, s.narrow(0, j0, n).contiguous(), v.narrow(0, j0, n).contiguous());
+        update_row(row, s.narrow(0, j0, n).contiguous(), v.narrow(0, j0, n).contiguous());
         // After each block, m and l must be the max and the sum of e^(s - m) over the keys so far.
         const Tensor seen = s.narrow(0, 0, j0 + n);
         const double m = max(seen).item(), l = sum(exp(seen - m)).item();
@@ -146,7 +163,7 @@ void tiled_vs_naive(const lesson::LessonArgs& args) {
     const nn::AttentionForward f = nn::memory_efficient_attention_forward(q, k, v, Tensor(), o);
     const nn::AttentionGrads grads = nn::memory_efficient_attention_backward(q, k, v, f, g, Tensor(), o);
     const auto row_of = [](const Tensor& t, std::int64_t i) { return t.select(0, 0).select(0, i).contiguous(); };
-    const nn::RowGrads row = nn::attention_row_backward(row_of(q, 13), k.select(0, 0).contiguous(),
+    const nn::RowGrads row = row_backward(row_of(q, 13), k.select(0, 0).contiguous(),
                                                         v.select(0, 0).contiguous(), Tensor(), row_of(f.output, 13),
                                                         f.lse.at({0, 13}), row_of(g, 13));
     const double dq_diff = max_diff(row.dq, row_of(grads.dq, 13));
@@ -226,7 +243,8 @@ void padding_vs_packing(const lesson::LessonArgs& args) {
     Generator init_a(args.seed + 4), init_b(args.seed + 4);  // the same initial weights twice
     lesson09::TinyLM padded_model(V, D, max_len, init_a), packed_model(V, D, max_len, init_b);
     const lesson09::EpochReport padded = lesson09::train_epoch(padded_model, sentences, batch, false, 3e-3);
-    const lesson09::EpochReport packed = lesson09::train_epoch(packed_model, sentences, batch, true, 3e-3);
+    const lesson09::EpochReport packed = lesson09::train_epoch(packed_model, sentences, batch, true, 3e-3,
+                                                                use_mine ? exercises::pack_sequences : nn::pack_sequences);
     double loss_diff = 0;
     for (std::size_t i = 0; i < padded.losses.size(); ++i)
         loss_diff = std::max(loss_diff, std::abs(padded.losses[i] - packed.losses[i]));
@@ -313,8 +331,10 @@ void kv_cache(const lesson::LessonArgs& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    const bool mine = lesson::take_flag(argc, argv, "--mine");
     const lesson::LessonInfo info{"09_memory_efficient_attention",
-                                  "memory-efficient (tiled) attention, packed variable-length batches, the KV cache",
+                                  "memory-efficient (tiled) attention, packed variable-length batches, the KV cache "
+                                  "(--mine: with your functions from exercises 09.1 to 09.3)",
                                   0,
                                   {{"naive-max-t", "longest T at which the naive attention's memory is measured "
                                                    "(default 2048; 4096 needs about 0.4 GB more)"}}};
@@ -333,18 +353,32 @@ int main(int argc, char** argv) {
         if (naive_max_t < 0 || naive_max_t > 8192)
             return lesson::flag_error(info, "--naive-max-t must lie in [0, 8192], got " + it->second);
     }
-    try {
-        lesson::out_path(args, "");  // an unwritable --out fails here, before any work
-        std::cout << "Lesson 09: memory-efficient attention, packing and the KV cache (seed " << args.seed << ")\n\n";
-        memory_vs_length(args, naive_max_t);
-        online_softmax_one_row(args);
-        tiled_vs_naive(args);
-        block_sparsity(args);
-        padding_vs_packing(args);
-        kv_cache(args);
-    } catch (const std::exception& e) {
-        std::cerr << "lesson09: " << e.what() << "\n";
-        return 1;
-    }
-    return 0;
+    use_mine = mine;
+    return lesson::run_mine(mine, [&] {
+        try {
+            lesson::out_path(args, "");  // an unwritable --out fails here, before any work
+            if (mine) {  // solved yet? each stub throws before anything is printed
+                nn::OnlineSoftmaxRow row = nn::online_softmax_start(1);
+                exercises::online_softmax_update(row, zeros({1}, DType::Float64), zeros({1, 1}, DType::Float64));
+                const Tensor one = zeros({1}, DType::Float64);
+                (void)exercises::attention_row_backward(one, zeros({1, 1}, DType::Float64), zeros({1, 1}, DType::Float64),
+                                                        Tensor(), one, 0.0, one);
+                (void)exercises::pack_sequences({{1}});
+            }
+            std::cout << "Lesson 09: memory-efficient attention, packing and the KV cache (seed " << args.seed << ")"
+                      << (mine ? ", with YOUR functions from exercises 09.1 to 09.3" : "") << "\n\n";
+            memory_vs_length(args, naive_max_t);
+            online_softmax_one_row(args);
+            tiled_vs_naive(args);
+            block_sparsity(args);
+            padding_vs_packing(args);
+            kv_cache(args);
+        } catch (const NotImplemented&) {
+            throw;  // run_mine explains which exercise to do first
+        } catch (const std::exception& e) {
+            std::cerr << "lesson09: " << e.what() << "\n";
+            return 1;
+        }
+        return 0;
+    });
 }

@@ -77,8 +77,9 @@ Var padded_loss(TinyLM& model, const std::vector<std::vector<std::int64_t>>& bat
 }
 
 // The same batch packed: (1, N) with cu_seqlens; the same targets without the padding.
-Var packed_loss(TinyLM& model, const std::vector<std::vector<std::int64_t>>& batch, std::int64_t& positions) {
-    const nn::PackedBatch p = nn::pack_sequences(batch);
+Var packed_loss(TinyLM& model, const std::vector<std::vector<std::int64_t>>& batch, std::int64_t& positions,
+                PackFn pack) {
+    const nn::PackedBatch p = pack(batch);
     const std::int64_t N = p.ids.size(0);
     std::vector<std::int64_t> targets;
     for (const auto& s : batch)
@@ -94,7 +95,7 @@ Var packed_loss(TinyLM& model, const std::vector<std::vector<std::int64_t>>& bat
 }  // namespace
 
 EpochReport train_epoch(TinyLM& model, const std::vector<std::vector<std::int64_t>>& sentences, std::int64_t batch,
-                        bool packed, double lr) {
+                        bool packed, double lr, PackFn pack) {
     nn::Adam adam(model.parameters(), lr);
     EpochReport r;
     const std::int64_t steps = (static_cast<std::int64_t>(sentences.size()) + batch - 1) / batch;
@@ -107,7 +108,7 @@ EpochReport train_epoch(TinyLM& model, const std::vector<std::vector<std::int64_
         for (const auto& s : b) r.tokens += static_cast<std::int64_t>(s.size());
         const std::clock_t step_start = std::clock();
         adam.zero_grad();
-        const Var loss = packed ? packed_loss(model, b, r.positions) : padded_loss(model, b, r.positions);
+        const Var loss = packed ? packed_loss(model, b, r.positions, pack) : padded_loss(model, b, r.positions);
         loss.backward();
         adam.step();
         r.losses.push_back(loss.item());

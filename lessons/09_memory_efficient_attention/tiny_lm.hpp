@@ -16,6 +16,7 @@
 
 #include "nn/embedding.hpp"
 #include "nn/attention/memory_efficient.hpp"
+#include "nn/data/packing.hpp"
 #include "nn/linear.hpp"
 
 namespace qkv::lesson09 {
@@ -47,8 +48,11 @@ struct EpochReport {
     std::int64_t tokens = 0;     // real tokens
 };
 
-// One epoch of Adam over the sentences in batches of `batch`, padded or packed.
+// How a batch is packed: nn::pack_sequences, or the student's own (exercise 09.3, --mine).
+using PackFn = nn::PackedBatch (*)(const std::vector<std::vector<std::int64_t>>&);
+
+// One epoch of Adam over the sentences in batches of `batch`, padded or packed (with `pack`).
 EpochReport train_epoch(TinyLM& model, const std::vector<std::vector<std::int64_t>>& sentences, std::int64_t batch,
-                        bool packed, double lr);
+                        bool packed, double lr, PackFn pack = nn::pack_sequences);
 
 }  // namespace qkv::lesson09
