@@ -73,5 +73,7 @@ void measure_kernels(Report& report, bool quick);      // kernels.cpp
 void measure_attention(Report& report, bool quick);    // attention.cpp
 void measure_train_steps(Report& report, bool quick);  // train_steps.cpp
 void measure_peak_rss(Report& report);                 // rss.cpp
+void measure_memory_efficient(Report& report, bool quick);  // memory_efficient.cpp
+void measure_kv_cache(Report& report, bool quick);          // memory_efficient.cpp
 
 }  // namespace qkv::bench

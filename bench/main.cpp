@@ -2,7 +2,7 @@
 //
 //   qkv-bench [--json FILE] [--threads N] [--quick] [--only PART]
 //
-// PART is one of peak, sgemm, kernels, attention, train (default: all). --quick runs shorter
+// PART is one of peak, sgemm, kernels, attention, train, tiled, decode (default: all). --quick runs shorter
 // and skips the largest sizes, for a smoke test. bench/README.md shows a real run and what
 // each figure means.
 #include <cstdio>
@@ -17,7 +17,7 @@
 namespace {
 
 void usage(std::ostream& out) {
-    out << "usage: qkv-bench [--json FILE] [--threads N] [--quick] [--only peak|sgemm|kernels|attention|train]\n";
+    out << "usage: qkv-bench [--json FILE] [--threads N] [--quick] [--only peak|sgemm|kernels|attention|train|tiled|decode]\n";
 }
 
 }  // namespace
@@ -58,6 +58,9 @@ int main(int argc, char** argv) {
         if (want("train")) measure_train_steps(report, quick), flush();
         measure_peak_rss(report);
         flush();
+        // After peak_rss_mb: these reset the process's high-water mark to measure each run.
+        if (want("tiled")) measure_memory_efficient(report, quick), flush();
+        if (want("decode")) measure_kv_cache(report, quick), flush();
         if (!json_path.empty()) qkv::write_file_atomically(json_path, report.json.dump(2) + "\n");
     } catch (const std::exception& e) {
         std::cerr << "qkv-bench: " << e.what() << '\n';

@@ -1,5 +1,7 @@
 #include "nn/attention/multi_head.hpp"
 
+#include "nn/attention/memory_efficient.hpp"
+
 namespace qkv::nn {
 
 namespace {
@@ -66,7 +68,8 @@ Var merge_heads(const Var& x) {
 }
 
 MultiHeadOutput multi_head_attention(const Var& q, const Var& k, const Var& v, std::int64_t num_heads,
-                                     const AttentionMasks& masks, double dropout_p, bool training, Generator* gen) {
+                                     const AttentionMasks& masks, double dropout_p, bool training, Generator* gen,
+                                     bool memory_efficient) {
     const char* op = "multi_head_attention";
     if (q.dim() != 3 || k.dim() != 3 || v.dim() != 3 || q.size(0) != k.size(0) || k.size(0) != v.size(0) ||
         k.size(1) != v.size(1) || q.size(2) != k.size(2) || k.size(2) != v.size(2))
@@ -81,6 +84,11 @@ MultiHeadOutput multi_head_attention(const Var& q, const Var& k, const Var& v, s
     const Var qh = split_heads(q, num_heads);  // (B, H, Tq, dh)
     const Var kh = split_heads(k, num_heads);  // (B, H, Tk, dh)
     const Var vh = split_heads(v, num_heads);  // (B, H, Tk, dh)
+    if (memory_efficient) {  // the same attention, tiled: no (B, H, Tq, Tk) matrix is kept
+        MemoryEfficientOptions o;
+        if (training && dropout_p > 0.0) o.dropout_p = dropout_p, o.dropout_seed = gen->next_u64();
+        return {merge_heads(memory_efficient_attention(qh, kh, vh, mask, o)), Var()};  // (B, Tq, D)
+    }
     // All B*H heads in one batched call: each head scales by sqrt(dh), its own key size.
     const AttentionOutput heads = training && dropout_p > 0.0
                                       ? scaled_dot_product_attention(qh, kh, vh, mask, dropout_p, *gen)
@@ -123,7 +131,8 @@ MultiHeadOutput MultiHeadAttention::forward(const Var& query, const Var& key, co
     const Var q = q_proj(query);  // (B, Tq, D): all H heads' queries at once
     const Var k = k_proj(key);    // (B, Tk, D)
     const Var v = v_proj(value);  // (B, Tk, D)
-    MultiHeadOutput heads = multi_head_attention(q, k, v, num_heads_, masks, dropout_p_, is_training(), &dropout_gen_);
+    MultiHeadOutput heads =
+        multi_head_attention(q, k, v, num_heads_, masks, dropout_p_, is_training(), &dropout_gen_, memory_efficient);
     heads.output = out_proj(heads.output);  // (B, Tq, D): W_o mixes what the heads found
     return heads;
 }

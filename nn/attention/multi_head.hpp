@@ -52,9 +52,13 @@ struct MultiHeadOutput {
 // The heads on already-projected inputs: q (B, Tq, D), k (B, Tk, D), v (B, Tk, D) ->
 // merged heads (B, Tq, D), before the output projection. `dropout_p` drops attention weights
 // in training (as PyTorch and BERT do), drawing from `gen`.
+// memory_efficient: run the heads through memory_efficient_attention (nn/attention/
+// memory_efficient.hpp) instead: the same output up to rounding without storing (B, H, Tq, Tk)
+// weights, so `weights` comes back undefined; its dropout draws from a seed taken from `gen`,
+// so with dropout the dropped weights differ from the naive path's.
 MultiHeadOutput multi_head_attention(const Var& q, const Var& k, const Var& v, std::int64_t num_heads,
                                      const AttentionMasks& masks = {}, double dropout_p = 0.0,
-                                     bool training = false, Generator* gen = nullptr);
+                                     bool training = false, Generator* gen = nullptr, bool memory_efficient = false);
 
 class MultiHeadAttention : public Module {
 public:
@@ -73,6 +77,7 @@ public:
     std::int64_t d_head() const { return d_model_ / num_heads_; }
 
     Linear q_proj, k_proj, v_proj, out_proj;
+    bool memory_efficient = false;  // see multi_head_attention(); forward's weights are then undefined
 
     void visit(Visitor& v) override;
     std::string type_name() const override { return "MultiHeadAttention"; }

@@ -15,7 +15,8 @@ BertLayer::BertLayer(const BertConfig& config, Generator& gen)
       gelu_tanh_(config.hidden_act != "gelu"),
       hidden_dropout_(config.hidden_dropout_prob),
       attention_dropout_(config.attention_probs_dropout_prob),
-      dropout_gen_(gen.next_u64()) {
+      dropout_gen_(gen.next_u64()),
+      memory_efficient_(config.memory_efficient_attention) {
     config.validate();
 }
 
@@ -29,7 +30,7 @@ BertLayerOutput BertLayer::forward(const Var& x, const Tensor& padding_mask) {
     AttentionMasks masks;
     masks.key_padding = padding_mask;  // (B, T): no query may look at a [PAD] key
     const MultiHeadOutput heads =
-        multi_head_attention(q, k, v, num_heads_, masks, attention_dropout_, train, &dropout_gen_);
+        multi_head_attention(q, k, v, num_heads_, masks, attention_dropout_, train, &dropout_gen_, memory_efficient_);
     const Var attended = dropout(attention_output(heads.output), hidden_dropout_, train, dropout_gen_);  // (B, T, D)
     const Var a = attention_norm(x + attended);                                                   // (B, T, D)
 

@@ -61,6 +61,7 @@ private:
     bool gelu_tanh_;                       // hidden_act "gelu_new": the tanh approximation
     double hidden_dropout_, attention_dropout_;
     Generator dropout_gen_;                // this layer's dropout masks (see nn/dropout.hpp)
+    bool memory_efficient_ = false;        // BertConfig::memory_efficient_attention
 };
 
 struct BertEncoderOutput {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "nn/transformer/kv_cache.hpp"
+
 namespace qkv::nn {
 
 namespace {
@@ -40,13 +42,26 @@ Tensor to_ids(const std::vector<std::vector<std::int64_t>>& prefixes) {
     return from_vector(flat, {R, t});
 }
 
-// log p(next token | prefix, source) for every row: (R, V) as floats, row-major.
+// (R, D) hidden states -> log p(next token) for every row: (R, V) as floats, row-major.
+std::vector<float> log_probs(Transformer& model, const Var& last) {
+    return log_softmax(model.project(last).data(), -1).to(DType::Float32).to_vector<float>();  // (R, V)
+}
+
+// log p(next token | prefix, source) for every row, from the decoder run on the whole prefix:
+// (R, V) as floats, row-major.
 std::vector<float> next_log_probs(Transformer& model, const std::vector<std::vector<std::int64_t>>& prefixes,
                                   const Var& memory, const Tensor& memory_key_padding) {
     const Tensor ids = to_ids(prefixes);                                       // (R, t)
     const Var hidden = model.decode(ids, memory, memory_key_padding);          // (R, t, D)
-    const Var last = hidden.select(1, ids.size(1) - 1);                        // (R, D)
-    return log_softmax(model.project(last).data(), -1).to(DType::Float32).to_vector<float>();  // (R, V)
+    return log_probs(model, hidden.select(1, ids.size(1) - 1));               // (R, D) -> (R, V)
+}
+
+// The same through the KV cache: only each prefix's last token is run (the cache holds the rest).
+std::vector<float> next_log_probs_cached(Transformer& model, const std::vector<std::vector<std::int64_t>>& prefixes,
+                                         KVCache& cache) {
+    std::vector<std::int64_t> last;
+    for (const auto& p : prefixes) last.push_back(p.back());
+    return log_probs(model, decode_next(model, from_vector(last), cache));    // (R, D) -> (R, V)
 }
 
 }  // namespace
@@ -63,9 +78,12 @@ std::vector<std::vector<std::int64_t>> greedy_decode(Transformer& model, const T
     std::vector<std::vector<std::int64_t>> out(static_cast<std::size_t>(B));
     std::vector<bool> done(static_cast<std::size_t>(B), false);
     std::int64_t left = B;
+    KVCache cache;
+    if (o.use_cache) cache = start_kv_cache(model, memory, src_key_padding, o.max_len);
     for (std::int64_t step = 0; step < o.max_len && left > 0; ++step) {
         // Finished rows ride along (fed [EOS]) so the batch keeps one shape; their output is ignored.
-        const std::vector<float> logp = next_log_probs(model, prefixes, memory, src_key_padding);
+        const std::vector<float> logp = o.use_cache ? next_log_probs_cached(model, prefixes, cache)
+                                                    : next_log_probs(model, prefixes, memory, src_key_padding);
         for (std::size_t b = 0; b < static_cast<std::size_t>(B); ++b) {
             if (done[b]) {
                 prefixes[b].push_back(o.eos_id);
@@ -90,6 +108,7 @@ namespace {
 struct Beam {
     std::vector<std::int64_t> prefix;  // [BOS] y1 ... yt
     double log_prob = 0;
+    std::int64_t cache_row = 0;        // the KV cache's row holding this prefix's positions but the last
 };
 
 struct Candidate {
@@ -113,7 +132,10 @@ std::vector<Hypothesis> beam_search(Transformer& model, const Tensor& src_ids, c
     const std::int64_t B = src_ids.size(0), V = model.config().tgt_vocab_size, K = o.beam_size;
     const Var memory = model.encode(src_ids, src_key_padding);                 // (B, Ts, D)
 
-    std::vector<std::vector<Beam>> beams(static_cast<std::size_t>(B), {Beam{{o.bos_id}, 0.0}});
+    std::vector<std::vector<Beam>> beams(static_cast<std::size_t>(B));
+    for (std::int64_t e = 0; e < B; ++e) beams[static_cast<std::size_t>(e)] = {Beam{{o.bos_id}, 0.0, e}};
+    KVCache cache;  // starts with one row per example; each step's rows are that step's beams
+    if (o.use_cache) cache = start_kv_cache(model, memory, src_key_padding, o.max_len);
     std::vector<std::vector<Hypothesis>> finished(static_cast<std::size_t>(B));
     std::vector<bool> stopped(static_cast<std::size_t>(B), false);
     const auto searching = [&](std::size_t e) { return !stopped[e] && !beams[e].empty(); };
@@ -121,18 +143,25 @@ std::vector<Hypothesis> beam_search(Transformer& model, const Tensor& src_ids, c
     for (std::int64_t step = 0; step < o.max_len; ++step) {
         // Every live beam of every example is one row of the decoder's batch.
         std::vector<std::vector<std::int64_t>> prefixes;
-        std::vector<std::int64_t> row_example;
+        std::vector<std::int64_t> row_example, parent_rows;
         for (std::size_t e = 0; e < beams.size(); ++e)
             if (searching(e))
                 for (const Beam& b : beams[e]) {
                     prefixes.push_back(b.prefix);
                     row_example.push_back(static_cast<std::int64_t>(e));
+                    parent_rows.push_back(b.cache_row);
                 }
         if (prefixes.empty()) break;
-        const Tensor rows = from_vector(row_example);                          // (R)
-        const Var row_memory = index_select(memory, 0, rows);                  // (R, Ts, D)
-        const Tensor row_padding = src_key_padding.defined() ? index_select(src_key_padding, 0, rows) : Tensor();
-        const std::vector<float> logp = next_log_probs(model, prefixes, row_memory, row_padding);  // (R, V)
+        std::vector<float> logp;  // (R, V)
+        if (o.use_cache) {
+            cache.select_rows(from_vector(parent_rows));  // each beam continues its parent's keys and values
+            logp = next_log_probs_cached(model, prefixes, cache);
+        } else {
+            const Tensor rows = from_vector(row_example);                      // (R)
+            const Var row_memory = index_select(memory, 0, rows);              // (R, Ts, D)
+            const Tensor row_padding = src_key_padding.defined() ? index_select(src_key_padding, 0, rows) : Tensor();
+            logp = next_log_probs(model, prefixes, row_memory, row_padding);
+        }
 
         std::size_t r = 0;  // the first row of the current example
         for (std::size_t e = 0; e < beams.size(); ++e) {
@@ -163,7 +192,7 @@ std::vector<Hypothesis> beam_search(Transformer& model, const Tensor& src_ids, c
                     h.finished = true;
                     finished[e].push_back(std::move(h));
                 } else {
-                    Beam b{parent.prefix, cand.log_prob};
+                    Beam b{parent.prefix, cand.log_prob, static_cast<std::int64_t>(r) + cand.beam};
                     b.prefix.push_back(cand.token);
                     next.push_back(std::move(b));
                 }

@@ -39,6 +39,11 @@
 //
 // The model is switched to eval() for the search (so dropout is off and two decodes agree)
 // and back to its previous mode afterwards; no graph is recorded.
+//
+// With use_cache (the default), each step runs the decoder on the new position only, through
+// a key/value cache (nn/transformer/kv_cache.hpp), instead of on the whole prefix again: the
+// same tokens and scores (tests/nn/test_kv_cache.cpp checks it), in O(n) positions instead of
+// O(n^2).
 // Shapes: B = batch, Ts = source length.
 #pragma once
 
@@ -53,6 +58,7 @@ struct DecodeOptions {
     std::int64_t bos_id = 2;
     std::int64_t eos_id = 3;
     std::int64_t max_len = 32;  // most tokens generated per sequence, [EOS] included
+    bool use_cache = true;      // decode through a KV cache (false: re-run the whole prefix each step)
 };
 
 // src_ids (B, Ts), src_key_padding (B, Ts) bool or undefined -> per example the generated

@@ -9,7 +9,9 @@ TransformerEncoderLayer::TransformerEncoderLayer(const LayerConfig& c, Generator
       norm2(c.d_model),
       dropout1(c.dropout, gen),
       dropout2(c.dropout, gen),
-      norm_first_(c.norm_first) {}
+      norm_first_(c.norm_first) {
+    self_attn.memory_efficient = c.memory_efficient;
+}
 
 Var TransformerEncoderLayer::forward(const Var& x, const Tensor& key_padding) {
     AttentionMasks masks;
@@ -17,12 +19,12 @@ Var TransformerEncoderLayer::forward(const Var& x, const Tensor& key_padding) {
     if (norm_first_) {
         const Var h = norm1(x);                                     // (B, T, D)
         MultiHeadOutput a = self_attn.forward(h, masks);
-        self_attn_weights = a.weights.data();                       // (B, H, T, T)
+        self_attn_weights = a.weights.defined() ? a.weights.data() : Tensor();                       // (B, H, T, T)
         const Var y = x + dropout1(a.output);                       // the residual stream
         return y + dropout2(feed_forward(norm2(y)));                // (B, T, D)
     }
     MultiHeadOutput a = self_attn.forward(x, masks);
-    self_attn_weights = a.weights.data();                           // (B, H, T, T)
+    self_attn_weights = a.weights.defined() ? a.weights.data() : Tensor();                           // (B, H, T, T)
     const Var y = norm1(x + dropout1(a.output));                    // Add & Norm
     return norm2(y + dropout2(feed_forward(y)));                    // (B, T, D)
 }

@@ -27,6 +27,7 @@ struct LayerConfig {
     double dropout = 0.1;  // on each sublayer's output, the attention weights and the FFN's hidden units
     bool norm_first = false;
     Activation activation = Activation::ReLU;
+    bool memory_efficient = false;  // attention through memory_efficient_attention (no weights kept)
 };
 
 class TransformerEncoderLayer : public Module {

@@ -49,8 +49,14 @@ struct TransformerConfig {
                                      // generator (section 3.4); needs src_vocab_size == tgt_vocab_size
     Activation activation = Activation::ReLU;
     std::int64_t pad_id = 0;         // the embedding row kept at zero
+    // Every attention through memory_efficient_attention (nn/attention/memory_efficient.hpp):
+    // the same maths without the (T, T) weights, so attention_weights() is then empty. Off by
+    // default: lessons plot the weights, and its attention dropout draws other numbers.
+    bool memory_efficient_attention = false;
 
-    LayerConfig layer() const { return {d_model, num_heads, d_ff, dropout, norm_first, activation}; }
+    LayerConfig layer() const {
+        return {d_model, num_heads, d_ff, dropout, norm_first, activation, memory_efficient_attention};
+    }
 };
 
 // N encoder layers; for pre-norm, a final LayerNorm on top (the residual stream is never
