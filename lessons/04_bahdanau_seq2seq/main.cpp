@@ -12,11 +12,14 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "lessons/04_bahdanau_seq2seq/dates.hpp"
+#include "lessons/04_bahdanau_seq2seq/exercises/decoder_step.hpp"
 #include "lessons/04_bahdanau_seq2seq/reversal.hpp"
 #include "lessons/04_bahdanau_seq2seq/training.hpp"
 #include "lessons/common/cli.hpp"
+#include "lessons/common/exercise.hpp"
 #include "nn/plot/heatmap.hpp"
 #include "nn/plot/line_chart.hpp"
 #include "nn/plot/terminal.hpp"
@@ -41,8 +44,11 @@ std::string text(const nn::Vocab& vocab, const std::vector<std::int64_t>& ids, c
     return s;
 }
 
-Trained train_with_progress(const Task& task, const TrainConfig& c, const std::string& label) {
-    nn::Progress progress(c.steps, label, std::cout);
+bool use_mine = false;  // --mine: models with attention train with exercises::decoder_step
+
+Trained train_with_progress(const Task& task, TrainConfig c, const std::string& label) {
+    if (use_mine && c.use_attention) c.forward = exercises::forward_mine;
+    nn::Progress progress(c.steps, label + (use_mine && c.use_attention ? " (your decoder step)" : ""), std::cout);
     return train(task, c, [&](std::int64_t step, double loss) { progress.update(step, {{"loss", loss}}); });
 }
 
@@ -220,13 +226,28 @@ void show_article_bound() {
 int main(int argc, char** argv) {
     const lesson::LessonInfo info{
         "04_bahdanau_seq2seq",
-        "Bahdanau attention in a GRU encoder-decoder: reversal, dates, and the same model without attention",
+        "Bahdanau attention in a GRU encoder-decoder: reversal, dates, and the same model without attention "
+        "(--mine: train with your own decoder step, EXERCISES.md 04.1-04.3)",
         default_steps,
         {{"task", "reversal, dates or all (default all)"},
          {"years", "FIRST-LAST within 1000-2999: the years of the dates (default 1000-2999); the two "
                    "two-digit-year formats write those within 1950-2049"}}};
-    const lesson::LessonArgs args = lesson::parse_lesson_args(argc, argv, info);
+    // --mine (EXERCISES.md): train with your own decoder step (exercises 04.1-04.3). Taken out of
+    // argv before the usual flags are parsed.
+    bool mine = false;
+    std::vector<char*> rest;
+    for (int i = 0; i < argc; ++i) std::string_view(argv[i]) == "--mine" ? void(mine = true) : rest.push_back(argv[i]);
+    const lesson::LessonArgs args = lesson::parse_lesson_args(static_cast<int>(rest.size()), rest.data(), info);
     if (!args.ok) return args.exit_code;
+    if (mine) {
+        try {
+            exercises::probe_mine();
+        } catch (const NotImplemented& e) {
+            std::cerr << "lesson04 --mine: " << e.what() << "\n";
+            return 1;
+        }
+        use_mine = true;
+    }
     const std::string task = args.extra.count("task") ? args.extra.at("task") : "all";
     if (task != "reversal" && task != "dates" && task != "all") {
         return lesson::flag_error(info, "--task must be reversal, dates or all, got '" + task + "'");
