@@ -14,10 +14,13 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "lessons/05_multi_head_attention/checks.hpp"
+#include "lessons/05_multi_head_attention/exercises/multi_head.hpp"
 #include "lessons/05_multi_head_attention/model.hpp"
 #include "lessons/common/cli.hpp"
+#include "lessons/common/exercise.hpp"
 #include "nn/plot/heatmap.hpp"
 #include "nn/plot/line_chart.hpp"
 #include "nn/plot/terminal.hpp"
@@ -30,6 +33,7 @@ using namespace qkv::lesson05;
 namespace {
 
 constexpr double kPassMark = 0.95;  // per-position accuracy on 1000 held-out sequences
+bool use_mine = false;              // --mine: every layer runs exercises::multi_head_attention
 
 void show_shapes(const lesson::LessonArgs& args) {
     std::cout << "== 1. nn::MultiHeadAttention (d_model 12, 4 heads of 3) ==\n";
@@ -170,9 +174,14 @@ PairModel train_models(const lesson::LessonArgs& args, const TaskConfig& task, c
         mc.positions = p;
         Generator init(args.seed);  // the same initial embedding and layers for all three
         PairModel model(task, mc, init);
+        if (use_mine)
+            model.attention = [](nn::MultiHeadAttention& m, const Var& x) {
+                return exercises::attention_forward_mine(m, x);
+            };
         TrainResult r;
         {
-            nn::Progress progress(config.steps, "positions " + positions_name(p), std::cout);
+            nn::Progress progress(config.steps, "positions " + positions_name(p) + (use_mine ? " (your attention)" : ""),
+                                  std::cout);
             r = train(model, task, config, [&](std::int64_t step, double loss) { progress.update(step, {{"loss", loss}}); });
         }
         std::printf("positions %-10s held-out accuracy %.4f  %s\n", positions_name(p).c_str(), r.accuracy,
@@ -239,13 +248,28 @@ void show_heads(const lesson::LessonArgs& args, PairModel& model, const TaskConf
 }  // namespace
 
 int main(int argc, char** argv) {
+    // --mine (EXERCISES.md): train with your own multi-head attention (exercises 05.1, 05.3). Taken
+    // out of argv before the usual flags are parsed.
+    bool mine = false;
+    std::vector<char*> rest;
+    for (int i = 0; i < argc; ++i) std::string_view(argv[i]) == "--mine" ? void(mine = true) : rest.push_back(argv[i]);
     const lesson::LessonArgs args = lesson::parse_lesson_args(
-        argc, argv,
+        static_cast<int>(rest.size()), rest.data(),
         {"05_multi_head_attention",
-         "multi-head attention: heads, masks, positional encoding, and a model whose heads learn two kinds of look",
+         "multi-head attention: heads, masks, positional encoding, and a model whose heads learn two kinds of look "
+         "(--mine: train with your own multi-head attention, EXERCISES.md 05.1 and 05.3)",
          TrainConfig{}.steps,
          {}});
     if (!args.ok) return args.exit_code;
+    if (mine) {
+        try {
+            exercises::probe_mine();
+        } catch (const NotImplemented& e) {
+            std::cerr << "lesson05 --mine: " << e.what() << "\n";
+            return 1;
+        }
+        use_mine = true;
+    }
     std::cout << "Lesson 05: multi-head attention (seed " << args.seed << ")\n\n";
     show_shapes(args);
     show_masks(args);

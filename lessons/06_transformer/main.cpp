@@ -9,11 +9,14 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <string_view>
 
+#include "lessons/06_transformer/exercises/beam_step.hpp"
 #include "lessons/06_transformer/flags.hpp"
 #include "lessons/06_transformer/toy_translation.hpp"
 #include "lessons/06_transformer/training.hpp"
 #include "lessons/common/cli.hpp"
+#include "lessons/common/exercise.hpp"
 #include "nn/plot/heatmap.hpp"
 #include "nn/plot/line_chart.hpp"
 #include "nn/plot/terminal.hpp"
@@ -66,8 +69,9 @@ TaskReport run_task(Task task, const TrainConfig& config) {
     std::printf("final training loss %.4f (its floor, the entropy of the smoothed targets: %.4f)\n",
                 r.trained.train_loss.back(),
                 nn::smoothed_entropy(static_cast<std::int64_t>(spec.tgt_words.size()), config.label_smoothing));
-    std::printf("held-out (%zu items): greedy exact match %.3f, beam (width %lld) %.3f   [pass: >= %.2f]\n",
+    std::printf("held-out (%zu items): greedy exact match %.3f, beam (width %lld%s) %.3f   [pass: >= %.2f]\n",
                 r.trained.data.held_out.size(), r.eval.greedy_exact, static_cast<long long>(config.beam_size),
+                config.beam_search ? ", your step" : "",
                 r.eval.beam_exact, r.pass_mark);
     for (std::size_t i = 0; i < 3 && i < r.trained.data.held_out.size(); ++i) {
         const Example& e = r.trained.data.held_out[i];
@@ -146,7 +150,8 @@ int main(int argc, char** argv) {
     TrainConfig config;
     const lesson::LessonInfo info{
         "06_transformer",
-        "the full Transformer: copy, reverse, sort and a toy SVO -> SOV translation, greedy and beam decoding",
+        "the full Transformer: copy, reverse, sort and a toy SVO -> SOV translation, greedy and beam decoding "
+        "(--mine: beam search with your own step, EXERCISES.md 06.2)",
         config.steps,
         {{"task", "copy, reverse, sort, translate or all (default all)"},
          {"norm", "post (LayerNorm after each residual sum, as the paper; default) or pre"},
@@ -156,8 +161,22 @@ int main(int argc, char** argv) {
          {"warmup", "warmup steps of the Noam schedule (default 100)"},
          {"lr-factor", "the Noam schedule's factor: peak lr = factor / sqrt(d_model * warmup) (default 0.15)"},
          {"dropout", "dropout probability (default 0)"}}};
-    const lesson::LessonArgs args = lesson::parse_lesson_args(argc, argv, info);
+    // --mine (EXERCISES.md): decode with your own beam-search step (exercise 06.2). Taken out of
+    // argv before the usual flags are parsed.
+    bool mine = false;
+    std::vector<char*> rest;
+    for (int i = 0; i < argc; ++i) std::string_view(argv[i]) == "--mine" ? void(mine = true) : rest.push_back(argv[i]);
+    const lesson::LessonArgs args = lesson::parse_lesson_args(static_cast<int>(rest.size()), rest.data(), info);
     if (!args.ok) return args.exit_code;
+    if (mine) {
+        try {
+            exercises::probe_mine();
+        } catch (const NotImplemented& e) {
+            std::cerr << "lesson06 --mine: " << e.what() << "\n";
+            return 1;
+        }
+        config.beam_search = exercises::beam_search_mine;
+    }
 
     std::vector<Task> tasks;
     try {

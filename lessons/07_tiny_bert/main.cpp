@@ -15,12 +15,16 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <string_view>
 
+#include "lessons/07_tiny_bert/exercises/masking.hpp"
+#include "lessons/07_tiny_bert/exercises/mlm_loss.hpp"
 #include "lessons/07_tiny_bert/fill_mask.hpp"
 #include "lessons/07_tiny_bert/finetune.hpp"
 #include "lessons/07_tiny_bert/pretrain.hpp"
 #include "lessons/07_tiny_bert/settings.hpp"
 #include "lessons/common/cli.hpp"
+#include "lessons/common/exercise.hpp"
 #include "nn/bert/hf_checkpoint.hpp"
 #include "nn/plot/heatmap.hpp"
 #include "nn/plot/line_chart.hpp"
@@ -138,7 +142,8 @@ void pretrain_and_report(nn::BertForPreTraining& model, const LessonData& data, 
                 s.pretrain.clip_norm);
     PretrainCurves curves;
     {
-        nn::Progress progress(s.pretrain.steps, "pre-train", std::cout);
+        const char* label = s.pretrain.mlm_loss ? "pre-train (your masking and loss)" : "pre-train";
+        nn::Progress progress(s.pretrain.steps, label, std::cout);
         curves = pretrain(model, data, s.pretrain, [&](std::int64_t step, double mlm, double nsp) {
             progress.update(step, {{"mlm", mlm}, {"nsp", nsp}});
         });
@@ -284,15 +289,33 @@ int main(int argc, char** argv) {
     const LessonSettings defaults;
     const lesson::LessonInfo info{
         "07_tiny_bert",
-        "a tiny BERT pre-trained with MLM + NSP on a generated corpus, fine-tuned with 100 labels vs from scratch",
+        "a tiny BERT pre-trained with MLM + NSP on a generated corpus, fine-tuned with 100 labels vs from scratch "
+        "(--mine: pre-train with your own masking and MLM loss, EXERCISES.md 07.1 and 07.2)",
         defaults.pretrain.steps,
         {{"finetune-from", "skip pre-training: fine-tune from a checkpoint folder the lesson saved (OUT/pretrained)"},
          {"finetune-steps", "fine-tuning steps of each run (default 150)"},
          {"load-hf", "run a BERT checkpoint folder (config.json, vocab.txt, model.safetensors) on --fill and exit"},
          {"fill", "with --load-hf: a sentence with [MASK] words to fill in (default \"the [MASK] eats fish\")"}}};
-    const lesson::LessonArgs args = lesson::parse_lesson_args(argc, argv, info);
+    // --mine (EXERCISES.md): pre-train with your own masking and MLM loss (exercises 07.1, 07.2).
+    // Taken out of argv before the usual flags are parsed.
+    bool mine = false;
+    std::vector<char*> rest;
+    for (int i = 0; i < argc; ++i) std::string_view(argv[i]) == "--mine" ? void(mine = true) : rest.push_back(argv[i]);
+    const lesson::LessonArgs args = lesson::parse_lesson_args(static_cast<int>(rest.size()), rest.data(), info);
     if (!args.ok) return args.exit_code;
     LessonSettings s = args.quick ? LessonSettings::quick() : defaults;
+    if (mine) {
+        try {
+            exercises::probe_mine();
+        } catch (const NotImplemented& e) {
+            std::cerr << "lesson07 --mine: " << e.what() << "\n";
+            return 1;
+        }
+        s.pretrain.mask_tokens = [](const Tensor& ids, const nn::Vocab& v, Generator& g) {
+            return exercises::mask_tokens(ids, v, g);
+        };
+        s.pretrain.mlm_loss = exercises::masked_lm_loss;
+    }
     if (args.extra.count("fill") && !args.extra.count("load-hf"))
         return lesson::flag_error(info, "--fill needs --load-hf DIR");
     if (args.extra.count("finetune-steps")) {

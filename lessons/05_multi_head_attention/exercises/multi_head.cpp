@@ -27,9 +27,19 @@ nn::MultiHeadOutput multi_head_attention(const Var& q, const Var& k, const Var& 
 }
 
 nn::MultiHeadOutput attention_forward_mine(nn::MultiHeadAttention& m, const Var& x, const nn::AttentionMasks& masks) {
-    nn::MultiHeadOutput heads = multi_head_attention(m.q_proj(x), m.k_proj(x), m.v_proj(x), m.num_heads(), masks);
+    nn::MultiHeadOutput heads = exercises::multi_head_attention(m.q_proj(x), m.k_proj(x), m.v_proj(x), m.num_heads(), masks);
     heads.output = m.out_proj(heads.output);  // (B, T, D)
     return heads;
+}
+
+}  // namespace qkv::exercises
+
+namespace qkv::exercises {
+
+void probe_mine() {
+    const Var x(zeros({1, 2, 4}));
+    merge_heads(split_heads(x, 2));         // 05.1
+    exercises::multi_head_attention(x, x, x, 2, {});  // 05.3
 }
 
 }  // namespace qkv::exercises

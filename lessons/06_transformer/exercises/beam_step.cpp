@@ -110,3 +110,9 @@ std::vector<nn::Hypothesis> beam_search_mine(nn::Transformer& model, const Tenso
 }
 
 }  // namespace qkv::exercises
+
+namespace qkv::exercises {
+
+void probe_mine() { beam_step({Beam{{0}, 0.0}}, {-0.1f, -2.0f}, 2, 1, 1, 0.6); }
+
+}  // namespace qkv::exercises

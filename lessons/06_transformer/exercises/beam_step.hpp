@@ -41,3 +41,11 @@ std::vector<nn::Hypothesis> beam_search_mine(nn::Transformer& model, const Tenso
                                              const Tensor& src_key_padding, const nn::BeamOptions& options);
 
 }  // namespace qkv::exercises
+
+namespace qkv::exercises {
+
+// Calls 06.2 once on a tiny input, so `--mine` can say which exercise to do first: throws
+// qkv::NotImplemented while it is unsolved.
+void probe_mine();
+
+}  // namespace qkv::exercises

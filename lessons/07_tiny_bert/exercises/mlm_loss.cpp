@@ -1,5 +1,6 @@
 #include "lessons/07_tiny_bert/exercises/mlm_loss.hpp"
 
+#include "lessons/07_tiny_bert/exercises/masking.hpp"
 #include "lessons/common/exercise.hpp"
 
 namespace qkv::exercises {
@@ -21,6 +22,18 @@ Var masked_lm_loss(const Var& mlm_logits, const Tensor& targets, const Tensor& c
     const Var picked = index_select(mlm_logits.reshape({-1, V}), 0, from_vector(rows));  // (N, V)
     return cross_entropy(picked, from_vector(labels));  // the mean over the N chosen positions
     // SOLUTION END 07.2
+}
+
+}  // namespace qkv::exercises
+
+namespace qkv::exercises {
+
+void probe_mine() {
+    const nn::Vocab vocab({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b"});
+    Generator gen(0);
+    const Tensor ids = from_vector(std::vector<std::int64_t>{2, 5, 6, 3}, {1, 4});
+    const nn::MaskedTokens m = mask_tokens(ids, vocab, gen);  // 07.1
+    masked_lm_loss(Var(zeros({1, 4, 7})), m.targets, m.chosen);  // 07.2
 }
 
 }  // namespace qkv::exercises
