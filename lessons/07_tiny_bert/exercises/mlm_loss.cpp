@@ -32,8 +32,8 @@ void probe_mine() {
     const nn::Vocab vocab({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b"});
     Generator gen(0);
     const Tensor ids = from_vector(std::vector<std::int64_t>{2, 5, 6, 3}, {1, 4});
-    const nn::MaskedTokens m = mask_tokens(ids, vocab, gen);  // 07.1
-    masked_lm_loss(Var(zeros({1, 4, 7})), m.targets, m.chosen);  // 07.2
+    const nn::MaskedTokens m = exercises::mask_tokens(ids, vocab, gen);  // 07.1
+    exercises::masked_lm_loss(Var(zeros({1, 4, 7})), m.targets, m.chosen);  // 07.2
 }
 
 }  // namespace qkv::exercises

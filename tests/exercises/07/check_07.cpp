@@ -105,7 +105,8 @@ TEST_CASE("exercise 07.1: BERT's 80/10/10 masking") {
                     return;
                 } else ++n_random;
             }
-            const auto k = std::max<std::int64_t>(1, std::llround(0.15 * static_cast<double>(candidates)));
+            const std::int64_t k =  // none when the row has no ordinary token
+                candidates ? std::max<std::int64_t>(1, std::llround(0.15 * static_cast<double>(candidates))) : 0;
             if (chosen != k) {
                 FAIL_CHECK("row ", b, " has ", candidates, " ordinary tokens, so max(1, round(0.15 * ", candidates, ")) = ", k,
                            " must be chosen; got ", chosen, ". hint: draw exactly k distinct positions (a partial shuffle), "
@@ -216,5 +217,34 @@ TEST_CASE("exercise 07.3: BERT's input embeddings") {
              randn({2, 8}, 0, 1, DType::Float64, g64)});
         INFO("gradcheck of bert_embeddings over the three tables (float64)");
         CHECK_MESSAGE(r.ok, r.message);
+    });
+}
+
+TEST_CASE("exercise 07.4: The unigram floor") {
+    exercise::run("07.4", [] {
+        const double answer = exercise::answer("07.4");
+        // The lesson's --quick data and held-out pairs (seed 0), as `lesson07 --quick` makes them.
+        const lesson07::LessonSettings s = lesson07::LessonSettings::quick();
+        const lesson07::LessonData data = lesson07::make_lesson_data(0, s.train_docs, s.heldout_docs, s.vocab_size);
+        const lesson07::HeldoutPairs held = lesson07::make_heldout_pairs(data, s.heldout_pairs, 0);
+        // Add-one unigram model of the training sentences: p(v) = (count(v) + 1) / (N + V).
+        const std::int64_t V = data.tokenizer.vocab().size();
+        std::vector<double> count(static_cast<std::size_t>(V), 0.0);
+        double N = 0;
+        for (const auto& doc : data.train.sentences)
+            for (const auto& sentence : doc)
+                for (std::int64_t id : sentence) count[static_cast<std::size_t>(id)] += 1, N += 1;
+        const auto chosen = held.masked.chosen.to_vector<std::uint8_t>();
+        const auto targets = held.masked.targets.to_vector<std::int64_t>();
+        double loss = 0;
+        std::int64_t n = 0;
+        for (std::size_t i = 0; i < chosen.size(); ++i)
+            if (chosen[i]) loss -= std::log((count[static_cast<std::size_t>(targets[i])] + 1) / (N + static_cast<double>(V))), ++n;
+        const double truth = loss / static_cast<double>(n);
+        INFO("exercise 07.4: your answer ", answer, ", the add-one unigram cross-entropy over the ", n,
+             " held-out chosen positions of the --quick data is ", truth, ". hint: count every id of "
+             "data.train.sentences, p(v) = (count(v) + 1) / (N + V), and average -ln p(target) over the positions "
+             "where heldout.masked.chosen is true.");
+        CHECK(std::abs(answer - truth) <= 0.0011);
     });
 }
