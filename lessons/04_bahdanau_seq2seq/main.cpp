@@ -12,14 +12,13 @@
 #include <iostream>
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include "lessons/04_bahdanau_seq2seq/dates.hpp"
 #include "lessons/04_bahdanau_seq2seq/exercises/decoder_step.hpp"
 #include "lessons/04_bahdanau_seq2seq/reversal.hpp"
 #include "lessons/04_bahdanau_seq2seq/training.hpp"
 #include "lessons/common/cli.hpp"
-#include "lessons/common/exercise.hpp"
+#include "lessons/common/mine.hpp"
 #include "nn/plot/heatmap.hpp"
 #include "nn/plot/line_chart.hpp"
 #include "nn/plot/terminal.hpp"
@@ -232,20 +231,13 @@ int main(int argc, char** argv) {
         {{"task", "reversal, dates or all (default all)"},
          {"years", "FIRST-LAST within 1000-2999: the years of the dates (default 1000-2999); the two "
                    "two-digit-year formats write those within 1950-2049"}}};
-    // --mine (EXERCISES.md): train with your own decoder step (exercises 04.1-04.3). Taken out of
-    // argv before the usual flags are parsed.
-    bool mine = false;
-    std::vector<char*> rest;
-    for (int i = 0; i < argc; ++i) std::string_view(argv[i]) == "--mine" ? void(mine = true) : rest.push_back(argv[i]);
-    const lesson::LessonArgs args = lesson::parse_lesson_args(static_cast<int>(rest.size()), rest.data(), info);
+    // --mine (EXERCISES.md): train with your own decoder step (exercises 04.1-04.3).
+    const bool mine = lesson::take_flag(argc, argv, "--mine");
+    const lesson::LessonArgs args = lesson::parse_lesson_args(argc, argv, info);
     if (!args.ok) return args.exit_code;
     if (mine) {
-        try {
-            exercises::probe_mine();
-        } catch (const NotImplemented& e) {
-            std::cerr << "lesson04 --mine: " << e.what() << "\n";
-            return 1;
-        }
+        // The exercises it needs, in order: the first unsolved one is named before any work starts.
+        if (const int rc = lesson::run_mine(true, [] { return exercises::probe_mine(), 0; })) return rc;
         use_mine = true;
     }
     const std::string task = args.extra.count("task") ? args.extra.at("task") : "all";

@@ -14,13 +14,12 @@
 #include <iostream>
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include "lessons/05_multi_head_attention/checks.hpp"
 #include "lessons/05_multi_head_attention/exercises/multi_head.hpp"
 #include "lessons/05_multi_head_attention/model.hpp"
 #include "lessons/common/cli.hpp"
-#include "lessons/common/exercise.hpp"
+#include "lessons/common/mine.hpp"
 #include "nn/plot/heatmap.hpp"
 #include "nn/plot/line_chart.hpp"
 #include "nn/plot/terminal.hpp"
@@ -248,13 +247,10 @@ void show_heads(const lesson::LessonArgs& args, PairModel& model, const TaskConf
 }  // namespace
 
 int main(int argc, char** argv) {
-    // --mine (EXERCISES.md): train with your own multi-head attention (exercises 05.1, 05.3). Taken
-    // out of argv before the usual flags are parsed.
-    bool mine = false;
-    std::vector<char*> rest;
-    for (int i = 0; i < argc; ++i) std::string_view(argv[i]) == "--mine" ? void(mine = true) : rest.push_back(argv[i]);
+    // --mine (EXERCISES.md): train with your own multi-head attention (exercises 05.1, 05.3).
+    const bool mine = lesson::take_flag(argc, argv, "--mine");
     const lesson::LessonArgs args = lesson::parse_lesson_args(
-        static_cast<int>(rest.size()), rest.data(),
+        argc, argv,
         {"05_multi_head_attention",
          "multi-head attention: heads, masks, positional encoding, and a model whose heads learn two kinds of look "
          "(--mine: train with your own multi-head attention, EXERCISES.md 05.1 and 05.3)",
@@ -262,12 +258,8 @@ int main(int argc, char** argv) {
          {}});
     if (!args.ok) return args.exit_code;
     if (mine) {
-        try {
-            exercises::probe_mine();
-        } catch (const NotImplemented& e) {
-            std::cerr << "lesson05 --mine: " << e.what() << "\n";
-            return 1;
-        }
+        // The exercises it needs, in order: the first unsolved one is named before any work starts.
+        if (const int rc = lesson::run_mine(true, [] { return exercises::probe_mine(), 0; })) return rc;
         use_mine = true;
     }
     std::cout << "Lesson 05: multi-head attention (seed " << args.seed << ")\n\n";

@@ -9,14 +9,13 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
-#include <string_view>
 
 #include "lessons/06_transformer/exercises/beam_step.hpp"
 #include "lessons/06_transformer/flags.hpp"
 #include "lessons/06_transformer/toy_translation.hpp"
 #include "lessons/06_transformer/training.hpp"
 #include "lessons/common/cli.hpp"
-#include "lessons/common/exercise.hpp"
+#include "lessons/common/mine.hpp"
 #include "nn/plot/heatmap.hpp"
 #include "nn/plot/line_chart.hpp"
 #include "nn/plot/terminal.hpp"
@@ -161,20 +160,13 @@ int main(int argc, char** argv) {
          {"warmup", "warmup steps of the Noam schedule (default 100)"},
          {"lr-factor", "the Noam schedule's factor: peak lr = factor / sqrt(d_model * warmup) (default 0.15)"},
          {"dropout", "dropout probability (default 0)"}}};
-    // --mine (EXERCISES.md): decode with your own beam-search step (exercise 06.2). Taken out of
-    // argv before the usual flags are parsed.
-    bool mine = false;
-    std::vector<char*> rest;
-    for (int i = 0; i < argc; ++i) std::string_view(argv[i]) == "--mine" ? void(mine = true) : rest.push_back(argv[i]);
-    const lesson::LessonArgs args = lesson::parse_lesson_args(static_cast<int>(rest.size()), rest.data(), info);
+    // --mine (EXERCISES.md): decode with your own beam-search step (exercise 06.2).
+    const bool mine = lesson::take_flag(argc, argv, "--mine");
+    const lesson::LessonArgs args = lesson::parse_lesson_args(argc, argv, info);
     if (!args.ok) return args.exit_code;
     if (mine) {
-        try {
-            exercises::probe_mine();
-        } catch (const NotImplemented& e) {
-            std::cerr << "lesson06 --mine: " << e.what() << "\n";
-            return 1;
-        }
+        // The exercises it needs, in order: the first unsolved one is named before any work starts.
+        if (const int rc = lesson::run_mine(true, [] { return exercises::probe_mine(), 0; })) return rc;
         config.beam_search = exercises::beam_search_mine;
     }
 

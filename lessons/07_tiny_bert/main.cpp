@@ -15,7 +15,6 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
-#include <string_view>
 
 #include "lessons/07_tiny_bert/exercises/masking.hpp"
 #include "lessons/07_tiny_bert/exercises/mlm_loss.hpp"
@@ -24,7 +23,7 @@
 #include "lessons/07_tiny_bert/pretrain.hpp"
 #include "lessons/07_tiny_bert/settings.hpp"
 #include "lessons/common/cli.hpp"
-#include "lessons/common/exercise.hpp"
+#include "lessons/common/mine.hpp"
 #include "nn/bert/hf_checkpoint.hpp"
 #include "nn/plot/heatmap.hpp"
 #include "nn/plot/line_chart.hpp"
@@ -297,20 +296,13 @@ int main(int argc, char** argv) {
          {"load-hf", "run a BERT checkpoint folder (config.json, vocab.txt, model.safetensors) on --fill and exit"},
          {"fill", "with --load-hf: a sentence with [MASK] words to fill in (default \"the [MASK] eats fish\")"}}};
     // --mine (EXERCISES.md): pre-train with your own masking and MLM loss (exercises 07.1, 07.2).
-    // Taken out of argv before the usual flags are parsed.
-    bool mine = false;
-    std::vector<char*> rest;
-    for (int i = 0; i < argc; ++i) std::string_view(argv[i]) == "--mine" ? void(mine = true) : rest.push_back(argv[i]);
-    const lesson::LessonArgs args = lesson::parse_lesson_args(static_cast<int>(rest.size()), rest.data(), info);
+    const bool mine = lesson::take_flag(argc, argv, "--mine");
+    const lesson::LessonArgs args = lesson::parse_lesson_args(argc, argv, info);
     if (!args.ok) return args.exit_code;
     LessonSettings s = args.quick ? LessonSettings::quick() : defaults;
     if (mine) {
-        try {
-            exercises::probe_mine();
-        } catch (const NotImplemented& e) {
-            std::cerr << "lesson07 --mine: " << e.what() << "\n";
-            return 1;
-        }
+        // The exercises it needs, in order: the first unsolved one is named before any work starts.
+        if (const int rc = lesson::run_mine(true, [] { return exercises::probe_mine(), 0; })) return rc;
         s.pretrain.mask_tokens = [](const Tensor& ids, const nn::Vocab& v, Generator& g) {
             return exercises::mask_tokens(ids, v, g);
         };

@@ -12,7 +12,7 @@
 #include "lessons/04_bahdanau_seq2seq/exercises/gru_step.hpp"
 #include "lessons/04_bahdanau_seq2seq/reversal.hpp"
 #include "lessons/04_bahdanau_seq2seq/training.hpp"
-#include "tests/exercises/exercise_check.hpp"
+#include "exercises/exercise_check.hpp"
 
 using namespace qkv;
 using qkv::exercise::check_close;

@@ -13,7 +13,7 @@
 #include "lessons/05_multi_head_attention/exercises/sinusoidal.hpp"
 #include "lessons/05_multi_head_attention/model.hpp"
 #include "nn/positional.hpp"
-#include "tests/exercises/exercise_check.hpp"
+#include "exercises/exercise_check.hpp"
 
 using namespace qkv;
 using qkv::exercise::check_close;
@@ -68,10 +68,15 @@ TEST_CASE("exercise 05.1: Split and merge heads") {
         }
         // Bad input is refused with a qkv::Error, not a crash or a silent wrong shape.
         const Var x(randn({2, 3, 10}, 0, 1, DType::Float32, gen));
-        CHECK_THROWS_AS_MESSAGE(exercises::split_heads(x, 4), Error, "split_heads of D = 10 into 4 heads must throw qkv::Error");
-        CHECK_THROWS_AS_MESSAGE(exercises::split_heads(Var(randn({2, 10}, 0, 1, DType::Float32, gen)), 2), Error,
-                                "split_heads of a 2-d input must throw qkv::Error");
-        CHECK_THROWS_AS_MESSAGE(exercises::merge_heads(x), Error, "merge_heads of a 3-d input must throw qkv::Error");
+        using exercise::check_that, exercise::throws_error;
+        const Var flat(randn({2, 10}, 0, 1, DType::Float32, gen));
+        const char* use_fail = "check the input first and `fail(\"split_heads\", ...)` (a qkv::Error naming the shapes)";
+        check_that(throws_error([&] { exercises::split_heads(x, 4); }),
+                   "split_heads of x (2, 3, 10) into 4 heads must throw qkv::Error", use_fail);
+        check_that(throws_error([&] { exercises::split_heads(flat, 2); }),
+                   "split_heads of a 2-d x (2, 10) must throw qkv::Error", use_fail);
+        check_that(throws_error([&] { exercises::merge_heads(x); }),
+                   "merge_heads of a 3-d x (2, 3, 10) must throw qkv::Error", use_fail);
         // Gradients flow back through both (float64 central differences).
         Generator g64(2);
         const GradcheckResult r = gradcheck(
@@ -95,8 +100,10 @@ TEST_CASE("exercise 05.2: The sinusoidal positional encoding") {
         const Tensor t64 = exercises::sinusoidal_table(64, 16, DType::Float64);
         CHECK_MESSAGE(t64.dtype() == DType::Float64, "sinusoidal_table(64, 16, Float64) must return float64");
         check_close("sinusoidal_table(64, 16) float64", nn::sinusoidal_table(64, 16, DType::Float64), t64, 1e-12, 1e-13);
-        CHECK_THROWS_AS_MESSAGE(exercises::sinusoidal_table(0, 4), Error, "max_len = 0 must throw qkv::Error");
-        CHECK_THROWS_AS_MESSAGE(exercises::sinusoidal_table(4, 0), Error, "d_model = 0 must throw qkv::Error");
+        exercise::check_that(exercise::throws_error([] { exercises::sinusoidal_table(0, 4); }),
+                             "sinusoidal_table(0, 4) must throw qkv::Error", "fail(\"sinusoidal_table\", ...) when max_len < 1");
+        exercise::check_that(exercise::throws_error([] { exercises::sinusoidal_table(4, 0); }),
+                             "sinusoidal_table(4, 0) must throw qkv::Error", "fail(\"sinusoidal_table\", ...) when d_model < 1");
     });
 }
 

@@ -15,7 +15,7 @@
 #include "lessons/06_transformer/exercises/pre_norm.hpp"
 #include "lessons/06_transformer/training.hpp"
 #include "nn/transformer/label_smoothing.hpp"
-#include "tests/exercises/exercise_check.hpp"
+#include "exercises/exercise_check.hpp"
 
 using namespace qkv;
 using qkv::exercise::check_close;
