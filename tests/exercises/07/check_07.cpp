@@ -80,7 +80,7 @@ TEST_CASE("exercise 07.1: BERT's 80/10/10 masking") {
                 candidates += !special;
                 if (!ch[i]) {
                     if (in[i] != id[i] || lab[i] != -100) {
-                        FAIL_CHECK("row ", b, " position ", t, " is not chosen, so its input must stay ", id[i],
+                        FAIL_CHECK("exercise 07.1: row ", b, " position ", t, " is not chosen, so its input must stay ", id[i],
                                    " and its label -100; got input ", in[i], ", label ", lab[i]);
                         return;
                     }
@@ -88,19 +88,19 @@ TEST_CASE("exercise 07.1: BERT's 80/10/10 masking") {
                 }
                 ++chosen;
                 if (special) {
-                    FAIL_CHECK("row ", b, " position ", t, " holds the special token ", v.token(id[i]),
+                    FAIL_CHECK("exercise 07.1: row ", b, " position ", t, " holds the special token ", v.token(id[i]),
                                " and was chosen. hint: only ordinary tokens are candidates.");
                     return;
                 }
                 if (lab[i] != id[i]) {
-                    FAIL_CHECK("row ", b, " position ", t, " is chosen: its label must be the original token ", id[i],
+                    FAIL_CHECK("exercise 07.1: row ", b, " position ", t, " is chosen: its label must be the original token ", id[i],
                                ", got ", lab[i]);
                     return;
                 }
                 if (in[i] == v.mask_id()) ++n_mask;
                 else if (in[i] == id[i]) ++n_kept;
                 else if (v.is_special(in[i])) {
-                    FAIL_CHECK("row ", b, " position ", t, " was replaced by the special token ", v.token(in[i]),
+                    FAIL_CHECK("exercise 07.1: row ", b, " position ", t, " was replaced by the special token ", v.token(in[i]),
                                ". hint: a random replacement is drawn from the ordinary tokens only.");
                     return;
                 } else ++n_random;
@@ -108,7 +108,7 @@ TEST_CASE("exercise 07.1: BERT's 80/10/10 masking") {
             const std::int64_t k =  // none when the row has no ordinary token
                 candidates ? std::max<std::int64_t>(1, std::llround(0.15 * static_cast<double>(candidates))) : 0;
             if (chosen != k) {
-                FAIL_CHECK("row ", b, " has ", candidates, " ordinary tokens, so max(1, round(0.15 * ", candidates, ")) = ", k,
+                FAIL_CHECK("exercise 07.1: row ", b, " has ", candidates, " ordinary tokens, so max(1, round(0.15 * ", candidates, ")) = ", k,
                            " must be chosen; got ", chosen, ". hint: draw exactly k distinct positions (a partial shuffle), "
                            "not a coin flip per token.");
                 return;
