@@ -27,7 +27,8 @@ nn::MultiHeadOutput multi_head_attention(const Var& q, const Var& k, const Var& 
 }
 
 nn::MultiHeadOutput attention_forward_mine(nn::MultiHeadAttention& m, const Var& x, const nn::AttentionMasks& masks) {
-    nn::MultiHeadOutput heads = exercises::multi_head_attention(m.q_proj(x), m.k_proj(x), m.v_proj(x), m.num_heads(), masks);
+    nn::MultiHeadOutput heads =
+        exercises::multi_head_attention(m.q_proj(x), m.k_proj(x), m.v_proj(x), m.num_heads(), masks);
     heads.output = m.out_proj(heads.output);  // (B, T, D)
     return heads;
 }

@@ -16,14 +16,16 @@ BeamStep beam_step(const std::vector<Beam>& beams, const std::vector<float>& log
         std::int64_t token;
     };
     std::vector<Candidate> candidates;  // every beam extended by every token
-    for (std::size_t b = 0; b < beams.size(); ++b)
-        for (std::int64_t v = 0; v < V; ++v)
-            candidates.push_back({beams[b].log_prob + log_probs[b * static_cast<std::size_t>(V) + static_cast<std::size_t>(v)], b, v});
+    for (std::size_t b = 0; b < beams.size(); ++b) {
+        const float* row = log_probs.data() + b * static_cast<std::size_t>(V);  // log p(. | beam b)
+        for (std::int64_t v = 0; v < V; ++v) candidates.push_back({beams[b].log_prob + row[v], b, v});
+    }
     const std::size_t keep = std::min(candidates.size(), static_cast<std::size_t>(beam_size));
     std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(keep), candidates.end(),
                       [](const Candidate& a, const Candidate& b) {
                           if (a.log_prob != b.log_prob) return a.log_prob > b.log_prob;  // best first
-                          return a.beam != b.beam ? a.beam < b.beam : a.token < b.token;  // ties: earlier beam, smaller token
+                          // ties: the earlier beam, then the smaller token
+                          return a.beam != b.beam ? a.beam < b.beam : a.token < b.token;
                       });
     BeamStep out;
     for (std::size_t c = 0; c < keep; ++c) {
@@ -82,8 +84,10 @@ std::vector<nn::Hypothesis> beam_search_mine(nn::Transformer& model, const Tenso
         std::size_t r = 0;  // the first row of the current example
         for (std::size_t e = 0; e < beams.size(); ++e) {
             if (stopped[e] || beams[e].empty()) continue;
-            const std::vector<float> mine(logp.begin() + static_cast<std::ptrdiff_t>(r * static_cast<std::size_t>(V)),
-                                          logp.begin() + static_cast<std::ptrdiff_t>((r + beams[e].size()) * static_cast<std::size_t>(V)));
+            const auto row = [&](std::size_t i) {  // where row i of (R, V) starts
+                return logp.begin() + static_cast<std::ptrdiff_t>(i * static_cast<std::size_t>(V));
+            };
+            const std::vector<float> mine(row(r), row(r + beams[e].size()));  // this example's rows (beams, V)
             r += beams[e].size();
             BeamStep s = beam_step(beams[e], mine, V, o.beam_size, o.eos_id, o.length_alpha);
             finished[e].insert(finished[e].end(), s.finished.begin(), s.finished.end());
@@ -101,7 +105,8 @@ std::vector<nn::Hypothesis> beam_search_mine(nn::Transformer& model, const Tenso
                 h.score = b.log_prob / std::pow(static_cast<double>(h.tokens.size()), o.length_alpha);
                 finished[e].push_back(std::move(h));
             }
-        if (finished[e].empty()) fail("beam_search_mine", "example ", e, " ended with no hypothesis: does beam_step keep any?");
+        if (finished[e].empty())
+            fail("beam_search_mine", "example ", e, " ended with no hypothesis: does beam_step keep any?");
         best[e] = *std::max_element(finished[e].begin(), finished[e].end(),
                                     [](const nn::Hypothesis& a, const nn::Hypothesis& b) { return a.score < b.score; });
     }
