@@ -167,7 +167,9 @@ std::string where(const fs::path& source, const std::string& id) {
             if (!line.empty() && line.back() == '\r') line.pop_back();
             if (line.rfind("## " + id + " ", 0) == 0) return md + "#" + anchor(line.substr(3));
         }
-        std::cerr << "qkv-student-edition: warning: " << md << " has no heading '## " << id << " ...'\n";
+        static std::set<std::string> warned;
+        if (warned.insert(id).second)
+            std::cerr << "qkv-student-edition: warning: " << md << " has no heading '## " << id << " ...'\n";
         return md;
     }
     die("exercise " + id + ": no folder lessons/" + id.substr(0, 2) + "_*");
@@ -231,62 +233,72 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 int main(int argc, char** argv) {
     const Options o = parse(argc, argv);
+    bool replace = false;  // --force over an earlier student edition: deleted once the input checks out
     if (!o.list) {
         if (fs::exists(o.out) && !fs::is_empty(o.out)) {
             if (!o.force) die("'" + o.out.string() + "' exists and is not empty (use a new folder, or --force to replace an earlier student edition)");
             if (!fs::exists(o.out / ".qkv-student-edition"))
                 die("--force: '" + o.out.string() + "' is not a student edition (no .qkv-student-edition file); not deleting it");
-            fs::remove_all(o.out);
+            replace = true;
         }
         const fs::path src = fs::weakly_canonical(o.source), dst = fs::weakly_canonical(o.out);
         if (src == dst) die("--out is the source folder itself");
     }
 
+    // Two passes over the files: the first only reads the markers (so a bad --only or a broken
+    // marker stops the tool before anything is written), the second writes.
     std::map<std::string, std::vector<std::string>> stripped;  // id -> "file:lines"
     std::set<std::string> seen;
     std::size_t copied = 0;
-    for (const fs::path& rel : files_to_copy(o.source, o.out)) {
-        const std::string name = rel.generic_string();
-        const std::string ext = rel.extension().string();
-        const bool source_file = ext == ".cpp" || ext == ".hpp" || ext == ".h" || ext == ".cc";
-        const bool answers = rel.filename() == "answers.txt";
-        std::string text;
-        bool changed = false;
-        if (source_file || answers) {
-            text = read_file(o.source / rel);
-            const std::vector<std::string> lines = lines_of(text);
-            const std::vector<Region> found = regions(lines, answers ? "#" : "//", name);
-            if (!found.empty() && name.find("/exercises/") == std::string::npos)
-                die(name + ": SOLUTION markers are only allowed in lessons/NN_name/exercises/");
-            std::string out;
-            std::size_t next = 0;
-            for (const Region& r : found) {
-                seen.insert(r.id);
-                if (!chosen(o, r.id)) continue;
-                for (; next + 1 < r.first_line; ++next) out += lines[next] + "\n";
-                const std::string& first = lines[r.first_line - 1];
-                const std::string indent = first.substr(0, first.find_first_not_of(" \t"));
-                if (answers) out += r.id + " = ?\n";
-                else
-                    out += indent + "// exercise " + r.id + ": your code goes here (then run its checker, see EXERCISES.md).\n" +
-                           indent + "throw qkv::NotImplemented(\"" + r.id + "\", \"" + where(o.source, r.id) + "\");\n";
-                next = r.last_line;
-                stripped[r.id].push_back(name + ":" + std::to_string(r.first_line) + "-" + std::to_string(r.last_line));
-                changed = true;
+    const std::vector<fs::path> files = files_to_copy(o.source, o.out);
+    for (const bool write : {false, true}) {
+        if (write && o.list) break;
+        if (write && replace) fs::remove_all(o.out);
+        for (const fs::path& rel : files) {
+            const std::string name = rel.generic_string();
+            const std::string ext = rel.extension().string();
+            const bool source_file = ext == ".cpp" || ext == ".hpp" || ext == ".h" || ext == ".cc";
+            const bool answers = rel.filename() == "answers.txt";
+            std::string text;
+            bool changed = false;
+            if (source_file || answers) {
+                text = read_file(o.source / rel);
+                const std::vector<std::string> lines = lines_of(text);
+                const std::vector<Region> found = regions(lines, answers ? "#" : "//", name);
+                if (!found.empty() && name.find("/exercises/") == std::string::npos)
+                    die(name + ": SOLUTION markers are only allowed in lessons/NN_name/exercises/");
+                std::string out;
+                std::size_t next = 0;
+                for (const Region& r : found) {
+                    seen.insert(r.id);
+                    if (!write || !chosen(o, r.id)) continue;
+                    for (; next + 1 < r.first_line; ++next) out += lines[next] + "\n";
+                    const std::string& first = lines[r.first_line - 1];
+                    const std::string indent = first.substr(0, first.find_first_not_of(" \t"));
+                    if (answers) out += r.id + " = ?\n";
+                    else
+                        out += indent + "// exercise " + r.id + ": your code goes here (then run its checker, see EXERCISES.md).\n" +
+                               indent + "throw qkv::NotImplemented(\"" + r.id + "\", \"" + where(o.source, r.id) + "\");\n";
+                    next = r.last_line;
+                    stripped[r.id].push_back(name + ":" + std::to_string(r.first_line) + "-" + std::to_string(r.last_line));
+                    changed = true;
+                }
+                for (; next < lines.size(); ++next) out += lines[next] + "\n";
+                if (changed) text = out;
             }
-            for (; next < lines.size(); ++next) out += lines[next] + "\n";
-            if (changed) text = out;
+            if (!write) continue;
+            const fs::path target = o.out / rel;
+            fs::create_directories(target.parent_path());
+            if (changed) write_file(target, text);
+            else fs::copy_file(o.source / rel, target, fs::copy_options::overwrite_existing);
+            fs::permissions(target, fs::status(o.source / rel).permissions());
+            ++copied;
         }
-        if (o.list) continue;
-        const fs::path target = o.out / rel;
-        fs::create_directories(target.parent_path());
-        if (changed) write_file(target, text);
-        else fs::copy_file(o.source / rel, target, fs::copy_options::overwrite_existing);
-        fs::permissions(target, fs::status(o.source / rel).permissions());
-        ++copied;
+        if (!write)
+            for (const std::string& id : o.only)
+                if (!std::any_of(seen.begin(), seen.end(), [&](const std::string& s) { return s == id || s.compare(0, 2, id) == 0; }))
+                    die("--only: no exercise " + id + (id.size() == 2 ? ".*" : "") + " is marked in the sources (see --list)");
     }
-    for (const std::string& id : o.only)
-        if (is_exercise_id(id) && !seen.count(id)) die("--only: no exercise " + id + " is marked in the sources");
 
     if (o.list) {
         for (const std::string& id : seen) std::cout << id << "\n";
@@ -295,7 +307,7 @@ int main(int argc, char** argv) {
     write_file(o.out / ".qkv-student-edition",
                "This folder is a qkv student edition, written by qkv-student-edition.\n");
     std::cout << "student edition written to " << o.out.string() << ": " << copied << " files, "
-              << stripped.size() << " exercises stripped\n";
+              << stripped.size() << (stripped.size() == 1 ? " exercise" : " exercises") << " stripped\n";
     for (const auto& [id, where_] : stripped) {
         std::cout << "  " << id << ":";
         for (const std::string& w : where_) std::cout << " " << w;

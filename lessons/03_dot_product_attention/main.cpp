@@ -239,6 +239,7 @@ int main(int argc, char** argv) {
     if (!args.ok) return args.exit_code;
     if (mine) use_attention(exercises::scaled_dot_product_attention);
     return lesson::run_mine(mine, [&] {
+        if (mine) (void)attention(Var(zeros({1, 1, 1})), Var(zeros({1, 1, 1})), Var(zeros({1, 1, 1})));  // solved yet?
         std::cout << "Lesson 03: scaled dot-product attention (seed " << args.seed << ")"
                   << (mine ? ", with YOUR scaled_dot_product_attention (exercise 03.2)" : "") << "\n\n";
         show_worked_examples();
