@@ -120,11 +120,11 @@ TEST_CASE("exercise 06.1: A pre-norm encoder layer") {
                 l->norm2.weight = nn::parameter(randn({D}, 1, 0.3, DType::Float32, same));
                 l->norm2.bias = nn::parameter(randn({D}, 0, 0.3, DType::Float32, same));
             }
-            const Var x(randn({B, T, D}, 0, 1, DType::Float32, gw));
+            const Var x(randn({B, D, T}, 0, 1, DType::Float32, gw).transpose(1, 2));  // (B, T, D), non-contiguous
             std::vector<std::int64_t> lengths;
             for (std::int64_t b = 0; b < B; ++b) lengths.push_back(std::max<std::int64_t>(1, T - b));
             const Tensor kp = nn::padding_mask(from_vector(lengths), T).squeeze(1);  // (B, T)
-            check_close(cat("pre_norm_encoder_layer, x ", shape_str(x.shape()), ", ", H, " heads, d_ff ", F, ", no mask"),
+            check_close(cat("pre_norm_encoder_layer, x ", shape_str(x.shape()), " (a transposed view), ", H, " heads, d_ff ", F),
                         lib.forward(x).data(), exercises::pre_norm_encoder_layer(mine, x).data(), 1e-5, 1e-5);
             check_close(cat("pre_norm_encoder_layer, x ", shape_str(x.shape()), ", key padding of lengths ", shape_str(Shape(lengths))),
                         lib.forward(x, kp).data(), exercises::pre_norm_encoder_layer(mine, x, kp).data(), 1e-5, 1e-5);
