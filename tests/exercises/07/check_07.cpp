@@ -204,6 +204,17 @@ TEST_CASE("exercise 07.3: BERT's input embeddings") {
         check_close("bert_embeddings, T = max_position_embeddings = 12", emb.forward(full_len).data(),
                     exercises::bert_embeddings(emb, full_len).data(), 1e-5, 1e-5);
 
+        // Training mode with dropout 0.3: each Dropout module draws from its own generator, so two
+        // identically built modules agree when the dropout is applied once, after the LayerNorm.
+        nn::BertConfig dc = small_bert(20);
+        dc.hidden_dropout_prob = 0.3;
+        Generator gm(93), gl(93), gt(94);
+        nn::BertEmbeddings mine(dc, gm), lib(dc, gl);
+        mine.train(), lib.train();
+        const Tensor ids_t = randint(0, 20, {2, 6}, gt), types_t = randint(0, 2, {2, 6}, gt);
+        check_close("bert_embeddings in training mode with dropout 0.3 (Dropout(LayerNorm(e)): dropout last, once)",
+                    lib.forward(ids_t, types_t).data(), exercises::bert_embeddings(mine, ids_t, types_t).data(), 1e-5, 1e-5);
+
         Generator g64(92);
         nn::BertEmbeddings e64(small_bert(20), g64);
         e64.to(DType::Float64);
