@@ -87,7 +87,7 @@ void check_step(const char* what, const std::vector<exercises::Beam>& beams, con
                 std::int64_t K, std::int64_t eos, double alpha) {
     const exercises::BeamStep want = reference_step(beams, lp, V, K, eos, alpha);
     const exercises::BeamStep got = exercises::beam_step(beams, lp, V, K, eos, alpha);
-    INFO("exercise 06.2, ", what, " (", beams.size(), " beams, V = ", V, ", beam_size ", K, ", eos ", eos, ", alpha ", alpha, ")");
+    INFO("exercise 06.2, ", std::string(what), " (", beams.size(), " beams, V = ", V, ", beam_size ", K, ", eos ", eos, ", alpha ", alpha, ")");
     INFO("expected: ", describe_step(want));
     INFO("got:      ", describe_step(got));
     INFO("hint: rank the candidates of ALL beams together by parent log P + log p(token), keep beam_size of them "

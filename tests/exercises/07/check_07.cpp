@@ -62,7 +62,7 @@ TEST_CASE("exercise 07.1: BERT's 80/10/10 masking") {
         const nn::MaskedTokens m = exercises::mask_tokens(ids, v, draws);
         for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"input_ids", &m.input_ids}, {"targets", &m.targets},
                                       {"chosen", &m.chosen}, {"labels", &m.labels}}) {
-            INFO("mask_tokens on ids (2000, 16): ", name, " must be defined and (2000, 16)");
+            INFO("mask_tokens on ids (2000, 16): ", std::string(name), " must be defined and (2000, 16)");
             REQUIRE(t->defined());
             REQUIRE(t->shape() == ids.shape());
         }
@@ -120,7 +120,7 @@ TEST_CASE("exercise 07.1: BERT's 80/10/10 masking") {
         const double n = static_cast<double>(n_chosen);
         const auto within = [&](const char* what, std::int64_t count, double p) {
             const double sd = std::sqrt(n * p * (1 - p));
-            INFO("exercise 07.1: of ", n_chosen, " chosen positions, ", what, ": ", count, " (", count / n,
+            INFO("exercise 07.1: of ", n_chosen, " chosen positions, ", std::string(what), ": ", count, " (", count / n,
                  "), expected about ", p * n, " (", p, "). hint: ONE uniform u per chosen token: u < 0.8 -> [MASK], "
                  "u < 0.9 -> a random ordinary token, else unchanged.");
             CHECK(std::abs(static_cast<double>(count) - p * n) <= 5 * sd);
@@ -139,6 +139,27 @@ TEST_CASE("exercise 07.1: BERT's 80/10/10 masking") {
             INFO("exercise 07.1: rows [CLS] w0..w9 [SEP]: position ", t, " chosen ", hits, " times of 3000, expected about 600 "
                  "(2 of 10 candidates). hint: choose uniformly among the candidates, without replacement.");
             CHECK(std::abs(static_cast<double>(hits) - 600.0) <= 5 * std::sqrt(3000 * 0.2 * 0.8));
+        }
+        // The options are used, not the defaults written in: 40% chosen, split 50/30/20.
+        {
+            nn::MaskingOptions o;
+            o.mlm_probability = 0.4, o.mask_fraction = 0.5, o.random_fraction = 0.3;
+            Generator g4(75);
+            const std::int64_t rows = 1000;  // [CLS] w0..w9 [SEP]: 10 candidates, k = round(4.0) = 4
+            const nn::MaskedTokens mo = exercises::mask_tokens(same.narrow(0, 0, rows), v, g4, o);
+            const auto ino = mo.input_ids.to_vector<std::int64_t>(), ido = same.narrow(0, 0, rows).contiguous().to_vector<std::int64_t>();
+            const auto cho = mo.chosen.to_vector<std::uint8_t>();
+            std::int64_t chosen = 0, masked = 0, kept = 0;
+            for (std::size_t i = 0; i < cho.size(); ++i)
+                if (cho[i]) ++chosen, masked += ino[i] == v.mask_id(), kept += ino[i] == ido[i];
+            INFO("exercise 07.1 with MaskingOptions{mlm_probability 0.4, mask_fraction 0.5, random_fraction 0.3} on ",
+                 rows, " rows of 10 candidates: chosen ", chosen, " (expected ", 4 * rows, "), [MASK] ", masked,
+                 ", unchanged ", kept, ". hint: use options.mlm_probability, options.mask_fraction and "
+                 "options.random_fraction, not the default numbers 0.15, 0.8 and 0.1.");
+            CHECK(chosen == 4 * rows);
+            const double n = static_cast<double>(chosen), p_mask = 0.5, p_kept = 0.2 + 0.3 / 15.0;
+            CHECK(std::abs(static_cast<double>(masked) - p_mask * n) <= 5 * std::sqrt(n * p_mask * (1 - p_mask)));
+            CHECK(std::abs(static_cast<double>(kept) - p_kept * n) <= 5 * std::sqrt(n * p_kept * (1 - p_kept)));
         }
         // A row of specials only: nothing to choose, nothing changes.
         Generator g3(74);
