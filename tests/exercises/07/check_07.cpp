@@ -1,9 +1,10 @@
 // Checkers of lesson 07's exercises (lessons/07_tiny_bert/EXERCISES.md). The masking is random,
 // so 07.1 checks what must hold for every draw (how many chosen per row, specials never chosen,
 // labels and inputs consistent, replacements ordinary) and the 80/10/10 shares over many rows
-// against binomial bounds; 07.2 and 07.3 compare with nn::masked_lm_loss and
-// nn::BertEmbeddings::forward on random and edge inputs, with the float64 gradcheck; the
-// experiment's number is recomputed by pre-training the lesson's model at the stated budget.
+// against binomial bounds, also with non-default MaskingOptions; 07.2 and 07.3 compare with
+// nn::masked_lm_loss and nn::BertEmbeddings::forward on random and edge inputs (07.3 also in
+// training mode with dropout), with the float64 gradcheck; the experiment's number (the add-one
+// unigram cross-entropy of the --quick held-out targets) is recomputed from the lesson's data.
 #include <doctest/doctest.h>
 
 #include <cmath>
