@@ -16,9 +16,11 @@
 
 #include "lessons/04_bahdanau_seq2seq/article_ner.hpp"
 #include "lessons/04_bahdanau_seq2seq/dates.hpp"
+#include "lessons/04_bahdanau_seq2seq/exercises/decoder_step.hpp"
 #include "lessons/04_bahdanau_seq2seq/reversal.hpp"
 #include "lessons/04_bahdanau_seq2seq/training.hpp"
 #include "lessons/common/cli.hpp"
+#include "lessons/common/mine.hpp"
 #include "nn/plot/heatmap.hpp"
 #include "nn/plot/line_chart.hpp"
 #include "nn/plot/terminal.hpp"
@@ -43,8 +45,11 @@ std::string text(const nn::Vocab& vocab, const std::vector<std::int64_t>& ids, c
     return s;
 }
 
-Trained train_with_progress(const Task& task, const TrainConfig& c, const std::string& label) {
-    nn::Progress progress(c.steps, label, std::cout);
+bool use_mine = false;  // --mine: models with attention train with exercises::decoder_step
+
+Trained train_with_progress(const Task& task, TrainConfig c, const std::string& label) {
+    if (use_mine && c.use_attention) c.forward = exercises::forward_mine;
+    nn::Progress progress(c.steps, label + (use_mine && c.use_attention ? " (your decoder step)" : ""), std::cout);
     return train(task, c, [&](std::int64_t step, double loss) { progress.update(step, {{"loss", loss}}); });
 }
 
@@ -258,13 +263,21 @@ void show_article_ner(std::uint64_t seed) {
 int main(int argc, char** argv) {
     const lesson::LessonInfo info{
         "04_bahdanau_seq2seq",
-        "Bahdanau attention in a GRU encoder-decoder: reversal, dates, and the same model without attention",
+        "Bahdanau attention in a GRU encoder-decoder: reversal, dates, and the same model without attention "
+        "(--mine: train with your own decoder step, EXERCISES.md 04.1-04.3)",
         default_steps,
         {{"task", "reversal, dates or all (default all)"},
          {"years", "FIRST-LAST within 1000-2999: the years of the dates (default 1000-2999); the two "
                    "two-digit-year formats write those within 1950-2049"}}};
+    // --mine (EXERCISES.md): train with your own decoder step (exercises 04.1-04.3).
+    const bool mine = lesson::take_flag(argc, argv, "--mine");
     const lesson::LessonArgs args = lesson::parse_lesson_args(argc, argv, info);
     if (!args.ok) return args.exit_code;
+    if (mine) {
+        // The exercises it needs, in order: the first unsolved one is named before any work starts.
+        if (const int rc = lesson::run_mine(true, [] { return exercises::probe_mine(), 0; })) return rc;
+        use_mine = true;
+    }
     const std::string task = args.extra.count("task") ? args.extra.at("task") : "all";
     if (task != "reversal" && task != "dates" && task != "all") {
         return lesson::flag_error(info, "--task must be reversal, dates or all, got '" + task + "'");

@@ -81,7 +81,8 @@ Trained train(const Task& task, const TrainConfig& c, const std::function<void(s
         }
         const Seq2SeqBatch batch = make_batch(batches.back(), task.tgt_vocab);
         batches.pop_back();
-        const nn::Seq2SeqOutput out = t.model(batch.src, batch.src_lengths, batch.tgt_in);
+        const nn::Seq2SeqOutput out = c.forward ? c.forward(t.model, batch.src, batch.src_lengths, batch.tgt_in)
+                                                  : t.model(batch.src, batch.src_lengths, batch.tgt_in);
         const Var loss = cross_entropy(out.logits, batch.tgt_out, ce);  // mean over real target tokens
         opt.zero_grad();
         loss.backward();

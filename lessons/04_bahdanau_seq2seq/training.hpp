@@ -26,6 +26,10 @@ struct TrainConfig {
     std::int64_t embed_size = 32, hidden_size = 64, attention_size = 64;
     bool use_attention = true;
     std::uint64_t seed = 0;    // model initialisation and training draws
+    // The teacher-forced forward pass; empty means the library's Seq2Seq::forward. `--mine`
+    // puts the student's decoder step here (exercises/decoder_step.hpp).
+    std::function<nn::Seq2SeqOutput(nn::Seq2Seq&, const Tensor& src, const Tensor& src_lengths, const Tensor& tgt_in)>
+        forward;
 };
 
 // The lesson's settings, from its seed: reversal at lr 3e-3 (with or without attention), dates at

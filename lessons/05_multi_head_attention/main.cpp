@@ -16,8 +16,10 @@
 #include <string>
 
 #include "lessons/05_multi_head_attention/checks.hpp"
+#include "lessons/05_multi_head_attention/exercises/multi_head.hpp"
 #include "lessons/05_multi_head_attention/model.hpp"
 #include "lessons/common/cli.hpp"
+#include "lessons/common/mine.hpp"
 #include "nn/plot/heatmap.hpp"
 #include "nn/plot/line_chart.hpp"
 #include "nn/plot/terminal.hpp"
@@ -30,6 +32,7 @@ using namespace qkv::lesson05;
 namespace {
 
 constexpr double kPassMark = 0.95;  // per-position accuracy on 1000 held-out sequences
+bool use_mine = false;              // --mine: every layer runs exercises::multi_head_attention
 
 void show_shapes(const lesson::LessonArgs& args) {
     std::cout << lesson::tr("== 1. nn::MultiHeadAttention (d_model 12, 4 heads of 3) ==\n",
@@ -179,9 +182,14 @@ PairModel train_models(const lesson::LessonArgs& args, const TaskConfig& task, c
         mc.positions = p;
         Generator init(args.seed);  // the same initial embedding and layers for all three
         PairModel model(task, mc, init);
+        if (use_mine)
+            model.attention = [](nn::MultiHeadAttention& m, const Var& x) {
+                return exercises::attention_forward_mine(m, x);
+            };
         TrainResult r;
         {
-            nn::Progress progress(config.steps, "positions " + positions_name(p), std::cout);
+            nn::Progress progress(config.steps, "positions " + positions_name(p) + (use_mine ? " (your attention)" : ""),
+                                  std::cout);
             r = train(model, task, config, [&](std::int64_t step, double loss) { progress.update(step, {{"loss", loss}}); });
         }
         std::printf("positions %-10s held-out accuracy %.4f  %s\n", positions_name(p).c_str(), r.accuracy,
@@ -250,13 +258,21 @@ void show_heads(const lesson::LessonArgs& args, PairModel& model, const TaskConf
 }  // namespace
 
 int main(int argc, char** argv) {
+    // --mine (EXERCISES.md): train with your own multi-head attention (exercises 05.1, 05.3).
+    const bool mine = lesson::take_flag(argc, argv, "--mine");
     const lesson::LessonArgs args = lesson::parse_lesson_args(
         argc, argv,
         {"05_multi_head_attention",
-         "multi-head attention: heads, masks, positional encoding, and a model whose heads learn two kinds of look",
+         "multi-head attention: heads, masks, positional encoding, and a model whose heads learn two kinds of look "
+         "(--mine: train with your own multi-head attention, EXERCISES.md 05.1 and 05.3)",
          TrainConfig{}.steps,
          {}});
     if (!args.ok) return args.exit_code;
+    if (mine) {
+        // The exercises it needs, in order: the first unsolved one is named before any work starts.
+        if (const int rc = lesson::run_mine(true, [] { return exercises::probe_mine(), 0; })) return rc;
+        use_mine = true;
+    }
     std::cout << lesson::tr("Lesson 05: multi-head attention (seed ", "第 05 课:多头注意力(种子 ") << args.seed << ")\n\n";
     show_shapes(args);
     show_masks(args);

@@ -29,7 +29,8 @@ ModelOutput PairModel::forward(const Tensor& ids) {
     if (learned) x = (*learned)(x);
     ModelOutput out;
     for (nn::MultiHeadAttention& attn : layers) {
-        const nn::MultiHeadOutput a = attn.forward(x);  // self-attention, no mask: every token sees every token
+        // Self-attention, no mask: every token sees every token.
+        const nn::MultiHeadOutput a = attention ? attention(attn, x) : attn.forward(x);
         x = x + a.output;                               // (N, T, D), the residual keeps the token's own embedding
         out.weights.push_back(a.weights);               // (N, H, T, T)
     }

@@ -51,6 +51,9 @@ public:
     std::optional<nn::LearnedPositionalEmbedding> learned;
     std::vector<nn::MultiHeadAttention> layers;
     nn::Linear head;
+    // Each layer's self-attention; empty means MultiHeadAttention::forward. `--mine` puts the
+    // student's version here (exercises/multi_head.hpp).
+    std::function<nn::MultiHeadOutput(nn::MultiHeadAttention&, const Var&)> attention;
 
     const ModelConfig& config() const { return config_; }
     void visit(nn::Visitor& v) override;

@@ -10,10 +10,12 @@
 #include <iostream>
 #include <string>
 
+#include "lessons/06_transformer/exercises/beam_step.hpp"
 #include "lessons/06_transformer/flags.hpp"
 #include "lessons/06_transformer/toy_translation.hpp"
 #include "lessons/06_transformer/training.hpp"
 #include "lessons/common/cli.hpp"
+#include "lessons/common/mine.hpp"
 #include "nn/plot/heatmap.hpp"
 #include "nn/plot/line_chart.hpp"
 #include "nn/plot/terminal.hpp"
@@ -67,9 +69,10 @@ TaskReport run_task(Task task, const TrainConfig& config) {
                            "最终训练损失 %.4f(它的下限,即平滑后目标分布的熵:%.4f)\n"),
                 r.trained.train_loss.back(),
                 nn::smoothed_entropy(static_cast<std::int64_t>(spec.tgt_words.size()), config.label_smoothing));
-    std::printf(lesson::tr("held-out (%zu items): greedy exact match %.3f, beam (width %lld) %.3f   [pass: >= %.2f]\n",
-                           "留出集(%zu 条):贪心精确匹配率 %.3f,束搜索(束宽 %lld)%.3f   [及格线:>= %.2f]\n"),
+    std::printf(lesson::tr("held-out (%zu items): greedy exact match %.3f, beam (width %lld%s) %.3f   [pass: >= %.2f]\n",
+                           "留出集(%zu 条):贪心精确匹配率 %.3f,束搜索(束宽 %lld%s)%.3f   [及格线:>= %.2f]\n"),
                 r.trained.data.held_out.size(), r.eval.greedy_exact, static_cast<long long>(config.beam_size),
+                config.beam_search ? ", your step" : "",
                 r.eval.beam_exact, r.pass_mark);
     for (std::size_t i = 0; i < 3 && i < r.trained.data.held_out.size(); ++i) {
         const Example& e = r.trained.data.held_out[i];
@@ -149,7 +152,8 @@ int main(int argc, char** argv) {
     TrainConfig config;
     const lesson::LessonInfo info{
         "06_transformer",
-        "the full Transformer: copy, reverse, sort and a toy SVO -> SOV translation, greedy and beam decoding",
+        "the full Transformer: copy, reverse, sort and a toy SVO -> SOV translation, greedy and beam decoding "
+        "(--mine: beam search with your own step, EXERCISES.md 06.2)",
         config.steps,
         {{"task", "copy, reverse, sort, translate or all (default all)"},
          {"norm", "post (LayerNorm after each residual sum, as the paper; default) or pre"},
@@ -159,8 +163,15 @@ int main(int argc, char** argv) {
          {"warmup", "warmup steps of the Noam schedule (default 100)"},
          {"lr-factor", "the Noam schedule's factor: peak lr = factor / sqrt(d_model * warmup) (default 0.15)"},
          {"dropout", "dropout probability (default 0)"}}};
+    // --mine (EXERCISES.md): decode with your own beam-search step (exercise 06.2).
+    const bool mine = lesson::take_flag(argc, argv, "--mine");
     const lesson::LessonArgs args = lesson::parse_lesson_args(argc, argv, info);
     if (!args.ok) return args.exit_code;
+    if (mine) {
+        // The exercises it needs, in order: the first unsolved one is named before any work starts.
+        if (const int rc = lesson::run_mine(true, [] { return exercises::probe_mine(), 0; })) return rc;
+        config.beam_search = exercises::beam_search_mine;
+    }
 
     std::vector<Task> tasks;
     try {

@@ -111,7 +111,9 @@ EvalResult evaluate(nn::Transformer& model, const TaskSpec& spec, const std::vec
     o.max_len = spec.max_tgt_len + 1;  // the longest target and its [EOS]
     o.beam_size = c.beam_size, o.length_alpha = c.length_alpha;
     r.greedy = nn::greedy_decode(model, s.ids, s.padding_mask, o);
-    for (const nn::Hypothesis& h : nn::beam_search(model, s.ids, s.padding_mask, o)) r.beam.push_back(h.tokens);
+    const std::vector<nn::Hypothesis> beams =
+        c.beam_search ? c.beam_search(model, s.ids, s.padding_mask, o) : nn::beam_search(model, s.ids, s.padding_mask, o);
+    for (const nn::Hypothesis& h : beams) r.beam.push_back(h.tokens);
     std::int64_t greedy_right = 0, beam_right = 0;
     for (std::size_t i = 0; i < examples.size(); ++i) {
         greedy_right += r.greedy[i] == examples[i].tgt;

@@ -45,6 +45,11 @@ struct TrainConfig {
     std::int64_t curve_points = 10;  // held-out loss evaluations over the run
     std::int64_t beam_size = 4;
     double length_alpha = 0.6;
+    // Beam search for evaluate(); empty means nn::beam_search. `--mine` puts the student's here
+    // (exercises/beam_step.hpp).
+    std::function<std::vector<nn::Hypothesis>(nn::Transformer&, const Tensor& src_ids, const Tensor& src_key_padding,
+                                              const nn::BeamOptions&)>
+        beam_search;
 };
 
 nn::TransformerConfig model_config(const TaskSpec& spec, const TrainConfig& config);

@@ -16,11 +16,14 @@
 #include <iostream>
 #include <string>
 
+#include "lessons/07_tiny_bert/exercises/masking.hpp"
+#include "lessons/07_tiny_bert/exercises/mlm_loss.hpp"
 #include "lessons/07_tiny_bert/fill_mask.hpp"
 #include "lessons/07_tiny_bert/finetune.hpp"
 #include "lessons/07_tiny_bert/pretrain.hpp"
 #include "lessons/07_tiny_bert/settings.hpp"
 #include "lessons/common/cli.hpp"
+#include "lessons/common/mine.hpp"
 #include "nn/bert/hf_checkpoint.hpp"
 #include "nn/plot/heatmap.hpp"
 #include "nn/plot/line_chart.hpp"
@@ -141,7 +144,8 @@ void pretrain_and_report(nn::BertForPreTraining& model, const LessonData& data, 
                 s.pretrain.clip_norm);
     PretrainCurves curves;
     {
-        nn::Progress progress(s.pretrain.steps, "pre-train", std::cout);
+        const char* label = s.pretrain.mlm_loss ? "pre-train (your masking and loss)" : "pre-train";
+        nn::Progress progress(s.pretrain.steps, label, std::cout);
         curves = pretrain(model, data, s.pretrain, [&](std::int64_t step, double mlm, double nsp) {
             progress.update(step, {{"mlm", mlm}, {"nsp", nsp}});
         });
@@ -293,15 +297,26 @@ int main(int argc, char** argv) {
     const LessonSettings defaults;
     const lesson::LessonInfo info{
         "07_tiny_bert",
-        "a tiny BERT pre-trained with MLM + NSP on a generated corpus, fine-tuned with 100 labels vs from scratch",
+        "a tiny BERT pre-trained with MLM + NSP on a generated corpus, fine-tuned with 100 labels vs from scratch "
+        "(--mine: pre-train with your own masking and MLM loss, EXERCISES.md 07.1 and 07.2)",
         defaults.pretrain.steps,
         {{"finetune-from", "skip pre-training: fine-tune from a checkpoint folder the lesson saved (OUT/pretrained)"},
          {"finetune-steps", "fine-tuning steps of each run (default 150)"},
          {"load-hf", "run a BERT checkpoint folder (config.json, vocab.txt, model.safetensors) on --fill and exit"},
          {"fill", "with --load-hf: a sentence with [MASK] words to fill in (default \"the [MASK] eats fish\")"}}};
+    // --mine (EXERCISES.md): pre-train with your own masking and MLM loss (exercises 07.1, 07.2).
+    const bool mine = lesson::take_flag(argc, argv, "--mine");
     const lesson::LessonArgs args = lesson::parse_lesson_args(argc, argv, info);
     if (!args.ok) return args.exit_code;
     LessonSettings s = args.quick ? LessonSettings::quick() : defaults;
+    if (mine) {
+        // The exercises it needs, in order: the first unsolved one is named before any work starts.
+        if (const int rc = lesson::run_mine(true, [] { return exercises::probe_mine(), 0; })) return rc;
+        s.pretrain.mask_tokens = [](const Tensor& ids, const nn::Vocab& v, Generator& g) {
+            return exercises::mask_tokens(ids, v, g);
+        };
+        s.pretrain.mlm_loss = exercises::masked_lm_loss;
+    }
     if (args.extra.count("fill") && !args.extra.count("load-hf"))
         return lesson::flag_error(info, "--fill needs --load-hf DIR");
     if (args.extra.count("finetune-steps")) {

@@ -42,13 +42,16 @@ PretrainCurves pretrain(nn::BertForPreTraining& model, const LessonData& data, c
         std::vector<SentencePair> pairs;
         for (std::int64_t i = 0; i < options.batch_size; ++i) pairs.push_back(sample_pair(data.train, pair_gen));
         const Batch batch = make_pair_batch(pairs, vocab);
-        const nn::MaskedTokens masked = nn::mask_tokens(batch.input_ids, vocab, mask_gen);
+        const nn::MaskedTokens masked = options.mask_tokens ? options.mask_tokens(batch.input_ids, vocab, mask_gen)
+                                                            : nn::mask_tokens(batch.input_ids, vocab, mask_gen);
 
         optimizer.zero_grad();
         // model.forward would score every position; the loss needs only the chosen ones, so the
         // MLM head runs on those alone (the same number as masked_lm_loss on the full logits).
         const nn::BertOutput out = model.bert.forward(masked.input_ids, batch.token_type_ids, batch.padding_mask);
-        const Var mlm = nn::masked_lm_loss_at_chosen(model, out.last_hidden_state, masked.targets, masked.chosen);
+        const Var mlm = options.mlm_loss
+                            ? options.mlm_loss(model.mlm_head(out.last_hidden_state), masked.targets, masked.chosen)
+                            : nn::masked_lm_loss_at_chosen(model, out.last_hidden_state, masked.targets, masked.chosen);
         const Var nsp = nn::next_sentence_loss(model.seq_relationship(out.pooler_output), batch.is_random_next);
         (mlm + nsp).backward();  // BERT's loss is the plain sum of the two
         nn::clip_grad_norm_(params, options.clip_norm);

@@ -19,6 +19,10 @@ struct PretrainOptions {
     double weight_decay = 0.01;
     double clip_norm = 1.0;         // global gradient-norm clipping, as BERT
     std::uint64_t seed = 0;         // pair sampling and masking
+    // `--mine` (exercises/): the student's masking and MLM loss; empty means the library's
+    // nn::mask_tokens and masked_lm_loss_at_chosen. A loss given here gets the full (B, T, V) logits.
+    std::function<nn::MaskedTokens(const Tensor& ids, const nn::Vocab&, Generator&)> mask_tokens;
+    std::function<Var(const Var& mlm_logits, const Tensor& targets, const Tensor& chosen)> mlm_loss;
 };
 
 // The lesson's model: 2 layers, width 64, 4 heads of 16, FFN 256, inputs up to 32 tokens, and

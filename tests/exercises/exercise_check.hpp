@@ -186,9 +186,9 @@ inline bool check_close(const std::string& what, const Tensor& expected, const T
     msg << "  shape " << shape_str(expected.shape()) << ": " << mismatches << " of " << e.size()
         << " elements differ (allowed |got - expected| <= " << atol << " + " << rtol << " * |expected|)\n"
         << "  first difference at " << at(first) << ": expected " << detail::number(e[first]) << ", got "
-        << detail::number(g[first]) << "\n"
+        << detail::number(g[first]) << " (off by " << detail::number(g[first] - e[first]) << ")\n"
         << "  largest difference at " << at(worst) << ": expected " << detail::number(e[worst]) << ", got "
-        << detail::number(g[worst]) << "\n"
+        << detail::number(g[worst]) << " (off by " << detail::number(g[worst] - e[worst]) << ")\n"
         << "  expected " << detail::first_values(e) << "\n"
         << "  got      " << detail::first_values(g);
     if (!hint.empty()) msg << "\n  hint: " << hint;
