@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "nn/optim/adam.hpp"
+#include "nn/optim/clip.hpp"
+#include "nn/optim/sgd.hpp"
 
 namespace qkv::lesson04 {
 
@@ -65,6 +67,18 @@ double frobenius(const Tensor& g) { return std::sqrt(sum(g.to(DType::Float64) * 
 
 Tensor first_symbol(const Tensor& ids) { return ids.select(1, 0).contiguous(); }  // (B)
 
+double accuracy(RecallModel& model, const Tensor& ids) {
+    NoGradGuard no_grad;
+    const Tensor predicted = argmax(model.forward(ids).logits.data(), 1);  // (N)
+    return sum(eq(predicted, first_symbol(ids)).to(DType::Float64)).item() / static_cast<double>(ids.size(0));
+}
+
+// The held-out sequences of train_recall: the first draw from o.seed.
+Tensor heldout_of(const RecallOptions& o) {
+    Generator gen(o.seed);
+    return recall_batch(o, o.heldout, gen);
+}
+
 }  // namespace
 
 double gradient_reaching_start(RecallModel& model, const Tensor& ids) {
@@ -93,11 +107,39 @@ RecallResult train_recall(RecallModel& model, const RecallOptions& o) {
         r.losses.push_back(loss.item());
     }
     r.start_ratio_after = gradient_reaching_start(model, probe);
-    NoGradGuard no_grad;
-    const Tensor predicted = argmax(model.forward(heldout).logits.data(), 1);  // (N)
-    const Tensor right = eq(predicted, first_symbol(heldout));
-    r.accuracy = sum(right.to(DType::Float64)).item() / static_cast<double>(o.heldout);
+    r.accuracy = accuracy(model, heldout);
     return r;
+}
+
+SpikeDemo spike_demo(RecallModel& model, const RecallOptions& o, double lr, double max_norm) {
+    const Tensor heldout = heldout_of(o);
+    Generator gen(o.seed + 5);
+    const Tensor ids = recall_batch(o, o.batch_size, gen);                          // (B, T)
+    std::vector<std::int64_t> next;  // every label moved to the next symbol
+    for (std::int64_t v : first_symbol(ids).to_vector<std::int64_t>()) next.push_back((v + 1) % o.symbols);
+    const Tensor wrong = from_vector(next, {o.batch_size});  // (B)
+    const std::vector<Var> params = model.parameters();
+    std::vector<Tensor> saved;
+    for (const Var& p : params) saved.push_back(p.data().clone());
+    nn::SGD sgd(params, lr);
+    const auto gradients = [&](const Tensor& targets) {
+        sgd.zero_grad();
+        cross_entropy(model.forward(ids).logits, targets).backward();
+    };
+    const double no_limit = 1e30;
+    SpikeDemo d;
+    d.accuracy_before = accuracy(model, heldout);
+    gradients(first_symbol(ids));
+    d.clean_norm = nn::clip_grad_norm_(params, no_limit);
+    for (const double limit : {no_limit, max_norm}) {
+        gradients(wrong);
+        d.spike_norm = nn::clip_grad_norm_(params, limit);
+        sgd.step();
+        (limit == no_limit ? d.accuracy_unclipped : d.accuracy_clipped) = accuracy(model, heldout);
+        for (std::size_t i = 0; i < params.size(); ++i) copy_(params[i].data(), saved[i]);  // undo the step
+    }
+    sgd.zero_grad();
+    return d;
 }
 
 }  // namespace qkv::lesson04

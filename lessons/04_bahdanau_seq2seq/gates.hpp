@@ -76,4 +76,14 @@ struct RecallResult {
 // Trains `model` with Adam and measures it. Data come from o.seed (held-out batch first).
 RecallResult train_recall(RecallModel& model, const RecallOptions& o);
 
+// Gradient clipping (nn/optim/clip.hpp) against a spike: one batch whose targets are all wrong
+// (each label moved to the next symbol) gives the trained model a gradient far larger than a
+// clean batch's. One SGD step of `lr` on it, taken unclipped and then clipped to `max_norm`
+// (the model restored in between), and the held-out accuracy after each.
+struct SpikeDemo {
+    double clean_norm = 0, spike_norm = 0;  // global gradient norms of a clean and the bad batch
+    double accuracy_before = 0, accuracy_unclipped = 0, accuracy_clipped = 0;
+};
+SpikeDemo spike_demo(RecallModel& trained, const RecallOptions& o, double lr, double max_norm);
+
 }  // namespace qkv::lesson04

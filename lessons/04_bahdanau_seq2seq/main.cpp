@@ -231,6 +231,7 @@ void run_gates(const lesson::LessonArgs& args) {
                 1.0 / static_cast<double>(o.symbols));
     std::printf("%-9s %28s %16s %10s\n", "cell", "|dL/dh_1| / |dL/dh_T|: init", "trained", "accuracy");
     std::vector<nn::Series> losses;
+    std::vector<double> first_loss;
     std::optional<RecallModel> gru;
     for (CellKind kind : {CellKind::Tanh, CellKind::Gru}) {
         Generator gen(o.seed + 1);  // the same draws for both cells' weights
@@ -239,6 +240,7 @@ void run_gates(const lesson::LessonArgs& args) {
         std::printf("%-9s %28.2e %16.2e %10.3f\n", cell_name(kind), r.start_ratio_before, r.start_ratio_after,
                     r.accuracy);
         losses.push_back(loss_series(cell_name(kind), r.losses));
+        first_loss.push_back(r.losses.front());
         if (kind == CellKind::Gru) gru.emplace(std::move(model));
     }
     std::cout << "at initialisation, by sequence length T:\n";
@@ -285,6 +287,16 @@ void run_gates(const lesson::LessonArgs& args) {
                 mean(z.select(1, 0)).item());
     std::string read;
     for (const std::string& s : steps) read += s;
+    std::printf("cross-entropy -log p(right symbol) at step 1: %.3f for the tanh RNN, %.3f for the GRU; "
+                "ln %lld = %.3f\n", first_loss[0], first_loss[1], static_cast<long long>(o.symbols),
+                std::log(static_cast<double>(o.symbols)));
+
+    // Clipping: one SGD step on a batch with every label wrong, taken by the trained GRU.
+    const double lr = 1, max_norm = 1;  // max_norm as the lesson's seq2seq training
+    const SpikeDemo d = spike_demo(*gru, o, lr, max_norm);
+    std::printf("a spike: one batch with every label wrong; gradient norm %.2f (a clean batch: %.4f)\n"
+                "one SGD step (lr %g) on it: held-out accuracy %.3f -> %.3f unclipped, %.3f clipped to norm %g\n",
+                d.spike_norm, d.clean_norm, lr, d.accuracy_before, d.accuracy_unclipped, d.accuracy_clipped, max_norm);
     nn::HeatmapOptions h;
     h.title = "GRU update gate z (1 = keep the old state) while reading " + read;
     h.col_labels = steps;
