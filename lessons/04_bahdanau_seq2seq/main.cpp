@@ -351,7 +351,7 @@ int main(int argc, char** argv) {
     try {
         std::cout << "Lesson 04: Bahdanau attention in a seq2seq model (seed " << args.seed << ", " << run.steps
                   << " steps of 64 examples per model)\n\n";
-        show_model(reversal_task(args.seed, {3, 8, 10, 0}));
+        if (task != "gru") show_model(reversal_task(args.seed, {3, 8, 10, 0}));
         Curves curves;
         if (task != "dates" && task != "gru") run_reversal(run, curves);
         if (task != "reversal" && task != "gru") run_dates(run, years, curves);
@@ -365,10 +365,8 @@ int main(int argc, char** argv) {
             nn::write_line_chart_svg(path, curves.loss, o);
             std::cout << "wrote " << path << "\n";
         }
-        if (task == "gru" || task == "all") {
-            std::cout << "\n";
-            run_gates(args);
-        }
+        if (task == "all") std::cout << "\n";
+        if (task == "gru" || task == "all") run_gates(args);
     } catch (const std::exception& e) {  // qkv::Error (a file that cannot be written, say), std::bad_alloc
         std::cerr << "lesson04: " << e.what() << "\n";
         return 1;
