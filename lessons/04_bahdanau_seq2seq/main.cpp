@@ -6,7 +6,7 @@
 //   3. the same model without attention: accuracy against input length
 //   4. date normalisation in 12 formats: exact match and digit alignment
 //   5. loss curves, and the bound the article's tanh-squashed score puts on attention
-//   6. why GRUs: a plain tanh RNN and a GRU on a task that needs a long memory, the gradient
+//   7. why GRUs: a plain tanh RNN and a GRU on a task that needs a long memory, the gradient
 //      that reaches step 1, and the update gate over a sequence
 #include <algorithm>
 #include <cmath>
@@ -222,7 +222,7 @@ void show_article_bound() {
 
 void run_gates(const lesson::LessonArgs& args) {
     const RecallOptions o = args.quick ? quick_recall_options(args.seed) : recall_options(args.seed);
-    std::cout << "== 6. Why GRUs: the gradient that reaches step 1 ==\n";
+    std::cout << "== 7. Why GRUs: the gradient that reaches step 1 ==\n";
     std::printf("recall: read %lld symbols (0-%lld), then name the FIRST one; %lld steps of %lld, Adam lr %g,\n"
                 "hidden %lld, %lld held-out sequences; chance is %.3f\n",
                 static_cast<long long>(o.length), static_cast<long long>(o.symbols - 1),
