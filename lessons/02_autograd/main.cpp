@@ -22,34 +22,40 @@ using namespace qkv::lesson02;
 namespace {
 
 void show_expression() {
-    std::cout << "== 1. The graph of e = (a*b + c) * tanh(a), a = 0.8, b = -1.5, c = 2 ==\n";
+    std::cout << lesson::tr("== 1. The graph of e = (a*b + c) * tanh(a), a = 0.8, b = -1.5, c = 2 ==\n",
+                            "== 1. e = (a*b + c) * tanh(a) 的计算图,a = 0.8, b = -1.5, c = 2 ==\n");
     const Expression ex = build_expression(0.8, -1.5, 2.0);
-    std::cout << "forward: each op records a Node (op name, inputs); topological_order(e):\n"
+    std::cout << lesson::tr("forward: each op records a Node (op name, inputs); topological_order(e):\n",
+                            "前向:每个算子记录一个 Node(算子名、输入);topological_order(e):\n")
               << format_graph(graph_lines(ex), false);
     ex.e.backward();
-    std::cout << "after e.backward() (intermediates kept their grad via retain_grad()):\n"
+    std::cout << lesson::tr("after e.backward() (intermediates kept their grad via retain_grad()):\n",
+                            "e.backward() 之后(中间节点通过 retain_grad() 保留了梯度):\n")
               << format_graph(graph_lines(ex), true);
     // a feeds two ops, so two gradients flow into it and the engine sums them.
     const double t = ex.t.item(), d = ex.d.item(), b = ex.b.item();
-    std::printf("a is used twice: de/da = b*t (through ab) + d*(1 - t^2) (through t) = %.6f + %.6f = %.6f\n\n",
+    std::printf(lesson::tr("a is used twice: de/da = b*t (through ab) + d*(1 - t^2) (through t) = %.6f + %.6f = %.6f\n\n",
+                           "a 被用了两次:de/da = b*t(经 ab)+ d*(1 - t^2)(经 t)= %.6f + %.6f = %.6f\n\n"),
                 b * t, d * (1 - t * t), ex.a.grad().item());
 
     const NoGradDemo ng = no_grad_demo(ex);
-    std::cout << "== 2. NoGradGuard ==\n"
+    std::cout << lesson::tr("== 2. NoGradGuard ==\n", "== 2. NoGradGuard(不求梯度) ==\n")
               << "a*b normally:          requires_grad " << std::boolalpha << ng.with_grad_requires_grad
               << ", op_name " << ng.with_grad_op << "\n"
               << "a*b under NoGradGuard: requires_grad " << ng.no_grad_requires_grad << ", op_name "
-              << ng.no_grad_op << " (a constant: no Node, nothing saved for backward)\n\n";
+              << ng.no_grad_op
+              << lesson::tr(" (a constant: no Node, nothing saved for backward)\n\n", "(一个常量:没有 Node,不为反向传播保存任何东西)\n\n");
 }
 
 void show_gradcheck(std::uint64_t seed) {
-    std::cout << "== 3. gradcheck on a custom op: softplus(x) = log(1 + exp(x)) ==\n";
+    std::cout << lesson::tr("== 3. gradcheck on a custom op: softplus(x) = log(1 + exp(x)) ==\n",
+                            "== 3. 对自定义算子做梯度检验:softplus(x) = log(1 + exp(x)) ==\n");
     const GradcheckResult good = check_softplus(seed);
     std::cout << "softplus, backward g * sigmoid(x):        " << (good ? "PASS" : "FAIL") << "\n";
     if (!good) std::cout << good.message << "\n";
     const GradcheckResult bad = check_softplus_wrong(seed);
     std::cout << "softplus_wrong, backward g * sigmoid(-x): " << (bad ? "PASS" : "FAIL") << " ("
-              << bad.failures << " of 6 elements wrong)\n";
+              << bad.failures << lesson::tr(" of 6 elements wrong)\n", " / 6 个元素出错)\n");
     if (!bad) std::cout << "  " << bad.message << "\n";
     std::cout << "\n";
 }
@@ -58,14 +64,16 @@ void show_fit(const lesson::LessonArgs& args) {
     FitConfig config;
     config.seed = args.seed;
     config.steps = args.quick ? std::min<std::int64_t>(args.steps, 150) : args.steps;
-    std::cout << "== 4. An MLP 1 -> " << config.hidden << " (tanh) -> 1 fitted to sin(x) on [-3, 3], "
-              << config.train_points << " points, Adam lr " << config.lr << " ==\n";
+    std::cout << lesson::tr("== 4. An MLP 1 -> ", "== 4. 用 MLP 1 -> ") << config.hidden
+              << lesson::tr(" (tanh) -> 1 fitted to sin(x) on [-3, 3], ", " (tanh) -> 1 拟合 [-3, 3] 上的 sin(x),")
+              << config.train_points << lesson::tr(" points, Adam lr ", " 个点,Adam 学习率 ") << config.lr << " ==\n";
     FitResult r;
     {
         nn::Progress progress(config.steps, "train", std::cout);
         r = fit_sine(config, [&](std::int64_t step, double loss) { progress.update(step, {{"mse", loss}}); });
     }
-    std::printf("train MSE after %lld steps: %.3e\nheld-out MSE (%lld-point grid over [-3, 3]): %.3e\n",
+    std::printf(lesson::tr("train MSE after %lld steps: %.3e\nheld-out MSE (%lld-point grid over [-3, 3]): %.3e\n",
+                           "%lld 步后的训练 MSE:%.3e\n留出 MSE([-3, 3] 上 %lld 个点的网格):%.3e\n"),
                 static_cast<long long>(config.steps), r.final_train_mse, static_cast<long long>(config.test_points),
                 r.test_mse);
 
@@ -130,7 +138,9 @@ int main(int argc, char** argv) {
     const lesson::LessonArgs args = lesson::parse_lesson_args(
         argc, argv, {"02_autograd", "reverse-mode autograd: a graph, its gradients, gradcheck, an MLP fit", 1500, {}});
     if (!args.ok) return args.exit_code;
-    std::cout << "Lesson 02: how reverse-mode autograd computes gradients (seed " << args.seed << ")\n\n";
+    std::cout << lesson::tr("Lesson 02: how reverse-mode autograd computes gradients (seed ",
+                            "第 02 课:反向模式自动微分如何计算梯度(种子 ")
+              << args.seed << ")\n\n";
     show_expression();
     show_gradcheck(args.seed);
     show_fit(args);

@@ -59,9 +59,10 @@ struct BatchLeak {
 };
 BatchLeak batch_leak();
 
-// The same code adds mask * -1e9 to the scores. With the usual mask where 1 = real token (what
-// a tokenizer returns, and what Transformer大模型实战's masked_fill(mask == 0, ...) expects),
-// that pushes the REAL tokens to -1e9. One query, keys (a, b, [PAD]).
+// The same code adds mask * -1e9 to the scores and never says what the mask holds: right if
+// 1 means "hide". With the opposite convention, 1 = real token (what a tokenizer returns, and
+// what Transformer大模型实战's masked_fill(mask == 0, ...) expects), it pushes the REAL tokens
+// to -1e9. One query, keys (a, b, [PAD]), the mask in that second convention.
 struct MaskSign {
     Tensor scores;           // (1, 3) before masking
     Tensor article_weights;  // scores + keep * -1e9, softmax: all weight on [PAD]

@@ -83,7 +83,8 @@ void show_article_example(const ArticleExample& ex) {
 }
 
 void show_worked_examples() {
-    std::cout << "== 1. The articles' worked examples, recomputed (float64) ==\n";
+    std::cout << lesson::tr("== 1. The articles' worked examples, recomputed (float64) ==\n",
+                            "== 1. 重算文章里的算例(float64) ==\n");
     std::cout << "[解码注意力Attention机制, 二 举例说明] ";
     show_article_example(cat_likes_chasing_mice());
     std::cout << "\n[解码注意力Attention机制, 三 举例解析] ";
@@ -109,31 +110,38 @@ void show_worked_examples() {
 }
 
 void show_article_bugs() {
-    std::cout << "== 2. The articles' attention code, run on small inputs ==\n";
+    std::cout << lesson::tr("== 2. The articles' attention code, run on small inputs ==\n",
+                            "== 2. 在小输入上运行文章里的注意力代码 ==\n");
     const BatchLeak leak = batch_leak();
     std::cout << "[注意力机制：提升深度学习模型性能, 5] view(-1, len(queries), heads, head_dim) on (B, T, E) = (2, 3, 4):\n"
-              << "  len(queries) is B = 2, not T = 3; the output comes back as " << shape_str(leak.article_output_shape)
-              << " instead of (2, 3, 4)\n"
-              << "  change only sentence 1: sentence 0's output moves by " << row_str({leak.article_change})
-              << " (article's reshape), " << row_str({leak.qkv_change}) << " (qkv: reshape to (B, T, H, E/H))\n";
+              << lesson::tr("  len(queries) is B = 2, not T = 3; the output comes back as ",
+                            "  len(queries) 是 B = 2 而不是 T = 3;输出的形状是 ")
+              << shape_str(leak.article_output_shape) << lesson::tr(" instead of (2, 3, 4)\n", " 而不是 (2, 3, 4)\n")
+              << lesson::tr("  change only sentence 1: sentence 0's output moves by ", "  只改句子 1:句子 0 的输出变化 ")
+              << row_str({leak.article_change}) << lesson::tr(" (article's reshape), ", "(文章的 reshape),")
+              << row_str({leak.qkv_change}) << lesson::tr(" (qkv: reshape to (B, T, H, E/H))\n", "(qkv:reshape 成 (B, T, H, E/H))\n");
     const MaskSign ms = mask_sign();
-    std::cout << "  dot_product += mask * -1e9 with mask = [1, 1, 0] (1 = real token, keys a, b, [PAD]):\n"
+    std::cout << lesson::tr("  dot_product += mask * -1e9 with mask = [1, 1, 0] (1 = real token, keys a, b, [PAD]):\n",
+                            "  dot_product += mask * -1e9,mask = [1, 1, 0](1 = 真实词元,键 a, b, [PAD]):\n")
               << "    scores " << row_str(ms.scores) << "\n"
-              << "    article weights " << row_str(ms.article_weights) << "  <- everything on [PAD]\n"
-              << "    qkv weights     " << row_str(ms.qkv_weights) << "  <- padding_mask(lengths = [2]) is true at [PAD]\n";
+              << "    article weights " << row_str(ms.article_weights) << lesson::tr("  <- everything on [PAD]\n", "  <- 全部压在 [PAD] 上\n")
+              << "    qkv weights     " << row_str(ms.qkv_weights) << lesson::tr("  <- padding_mask(lengths = [2]) is true at [PAD]\n", "  <- padding_mask(lengths = [2]) 在 [PAD] 处为 true\n");
     const FullyMasked fm = fully_masked();
-    std::cout << "[Transformer大模型实战 自注意力机制, 5] masked_fill(mask == 0, -1e10) on a query whose 3 keys are all padding:\n"
-              << "    article weights " << row_str(fm.article_weights) << "  <- a uniform average of padding\n"
+    std::cout << lesson::tr("[Transformer大模型实战 自注意力机制, 5] masked_fill(mask == 0, -1e10) on a query whose 3 keys are all padding:\n",
+                            "[Transformer大模型实战 自注意力机制, 5] 对 3 个键全是填充的查询做 masked_fill(mask == 0, -1e10):\n")
+              << "    article weights " << row_str(fm.article_weights) << lesson::tr("  <- a uniform average of padding\n", "  <- 对填充的均匀平均\n")
               << "    qkv weights     " << row_str(fm.qkv_weights) << ", output " << row_str(fm.qkv_output)
               << ", grad q " << row_str(fm.q_grad) << ", grad k all zero: "
               << (max(abs(fm.k_grad)).item() == 0 ? "yes" : "no") << "\n\n";
 }
 
 void show_masks(const lesson::LessonArgs& args) {
-    std::cout << "== 3. nn::scaled_dot_product_attention with masks (true = masked out) ==\n";
+    std::cout << lesson::tr("== 3. nn::scaled_dot_product_attention with masks (true = masked out) ==\n",
+                            "== 3. 带掩码的 nn::scaled_dot_product_attention(true 表示遮住) ==\n");
     const PaddedAttention pa = padded_attention(args.seed);
     const Tensor w = pa.weights.reshape({4, 10});  // (B * Tq, Tk)
-    std::cout << "B = 2 sequences x 2 queries, 10 keys, valid lengths 2 and 6 (padding_mask):\n";
+    std::cout << lesson::tr("B = 2 sequences x 2 queries, 10 keys, valid lengths 2 and 6 (padding_mask):\n",
+                            "B = 2 个序列 x 2 个查询,10 个键,有效长度 2 和 6(padding_mask):\n");
     nn::TerminalHeatmapOptions topts;
     topts.vmin = 0, topts.vmax = 1;
     std::cout << nn::terminal_heatmap(w, padded_row_labels(), {}, topts);
@@ -153,7 +161,8 @@ void show_masks(const lesson::LessonArgs& args) {
     nn::write_heatmap_svg(masked_path, w, h);
 
     const Tensor cw = causal_weights(args.seed);
-    std::cout << "causal self-attention over 6 tokens (causal_mask(6): true above the diagonal):\n"
+    std::cout << lesson::tr("causal self-attention over 6 tokens (causal_mask(6): true above the diagonal):\n",
+                            "6 个词元上的因果自注意力(causal_mask(6):对角线以上为 true):\n")
               << nn::terminal_heatmap(cw, {}, {}, topts);
     nn::HeatmapOptions c;
     c.title = "causal self-attention: query i sees keys 0..i";
@@ -169,7 +178,8 @@ void show_masks(const lesson::LessonArgs& args) {
 
 void show_scaling(const lesson::LessonArgs& args) {
     const std::int64_t trials = args.quick ? 200 : 2000, keys = 10;
-    std::cout << "== 4. Why divide by sqrt(d_k): q, k ~ N(0, 1), " << trials << " queries x " << keys << " keys ==\n";
+    std::cout << lesson::tr("== 4. Why divide by sqrt(d_k): q, k ~ N(0, 1), ", "== 4. 为什么除以 sqrt(d_k):q, k ~ N(0, 1),")
+              << trials << lesson::tr(" queries x ", " 个查询 x ") << keys << lesson::tr(" keys ==\n", " 个键 ==\n");
     std::printf("%5s %10s %12s %22s %22s\n", "d_k", "Var(q.k)", "Var(/sqrt)", "mean max weight", "mean ||d p / d s||_F");
     std::printf("%5s %10s %12s %11s %10s %11s %10s\n", "", "", "", "unscaled", "scaled", "unscaled", "scaled");
     for (const ScalingRow& r : scaling_study({4, 16, 64, 256, 512}, trials, keys, args.seed))
@@ -182,19 +192,22 @@ void show_kernel_regression(const lesson::LessonArgs& args) {
     KernelConfig config;
     config.seed = args.seed;
     config.steps = args.quick ? std::min<std::int64_t>(args.steps, 50) : args.steps;
-    std::cout << "== 5. Attention as kernel regression (核回归): y = 2 sin x + x + N(0, " << config.noise << "^2), "
-              << config.train_points << " training points, " << config.valid_points << " validation points ==\n";
+    std::cout << lesson::tr("== 5. Attention as kernel regression (核回归): y = 2 sin x + x + N(0, ",
+                            "== 5. 把注意力看作核回归:y = 2 sin x + x + N(0, ")
+              << config.noise << "^2), " << config.train_points << lesson::tr(" training points, ", " 个训练点,")
+              << config.valid_points << lesson::tr(" validation points ==\n", " 个验证点 ==\n");
     KernelResult r;
     {
         nn::Progress progress(config.steps, "train log sigma", std::cout);
         r = kernel_regression(config, [&](std::int64_t step, double loss) { progress.update(step, {{"loo mse", loss}}); });
     }
-    std::printf("validation MSE, predicting the training mean: %.4f\n", r.mean_valid_mse);
+    std::printf(lesson::tr("validation MSE, predicting the training mean: %.4f\n", "验证 MSE,预测训练均值:%.4f\n"), r.mean_valid_mse);
     for (const WidthResult& f : r.fixed) std::printf("validation MSE, fixed sigma %.2f:  %.4f\n", f.width, f.valid_mse);
     std::printf("validation MSE, learned sigma %.4f: %.4f (%.1f%% of the mean predictor's)\n", r.learned.width,
                 r.learned.valid_mse, 100.0 * r.learned.valid_mse / r.mean_valid_mse);
     const Tensor row_sums = sum(r.grid_weights, {1});
-    std::printf("weight rows sum to 1: max |row sum - 1| = %.1e\n", max(abs(row_sums - 1.0)).item());
+    std::printf(lesson::tr("weight rows sum to 1: max |row sum - 1| = %.1e\n", "权重每行之和为 1:max |行和 - 1| = %.1e\n"),
+                max(abs(row_sums - 1.0)).item());
 
     nn::HeatmapOptions h;
     h.title = "kernel weights at the learned sigma (test x by training x)";
@@ -230,7 +243,8 @@ int main(int argc, char** argv) {
          "scaled dot-product attention: the articles' examples recomputed, masks, sqrt(d_k), kernel regression", 200,
          {}});
     if (!args.ok) return args.exit_code;
-    std::cout << "Lesson 03: scaled dot-product attention (seed " << args.seed << ")\n\n";
+    std::cout << lesson::tr("Lesson 03: scaled dot-product attention (seed ", "第 03 课:缩放点积注意力(种子 ") << args.seed
+              << ")\n\n";
     show_worked_examples();
     show_article_bugs();
     show_masks(args);

@@ -6,8 +6,9 @@
 //   3. the same model without attention: accuracy against input length
 //   4. date normalisation in 12 formats: exact match and digit alignment
 //   5. loss curves, and the bound the article's tanh-squashed score puts on attention
+//   6. the article's NERModel: softmax over the batch instead of the sequence
 //   7. why GRUs: a plain tanh RNN and a GRU on a task that needs a long memory, the gradient
-//      that reaches step 1, and the update gate over a sequence
+//      that reaches step 1, and the update gate over a sequence; cross-entropy; clipping
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "lessons/04_bahdanau_seq2seq/article_ner.hpp"
 #include "lessons/04_bahdanau_seq2seq/dates.hpp"
 #include "lessons/04_bahdanau_seq2seq/gates.hpp"
 #include "lessons/04_bahdanau_seq2seq/reversal.hpp"
@@ -102,7 +104,7 @@ nn::Series loss_series(const std::string& name, const std::vector<double>& losse
 }
 
 void show_model(const Task& task) {
-    std::cout << "== 1. The model ==\n";
+    std::cout << lesson::tr("== 1. The model ==\n", "== 1. 模型 ==\n");
     nn::Seq2SeqConfig c;
     c.src_vocab = task.src_vocab.size(), c.tgt_vocab = task.tgt_vocab.size();
     nn::Seq2Seq model(c);
@@ -110,20 +112,24 @@ void show_model(const Task& task) {
               << "each output step i:  e_ij = w_v . tanh(W_q s_{i-1} + W_k h_j),  a_i = softmax_j(e_ij),\n"
                  "                     c_i = sum_j a_ij h_j,  s_i = GRU([emb(y_{i-1}); c_i], s_{i-1}),\n"
                  "                     p(y_i) = softmax(W_o [s_i; c_i; emb(y_{i-1})])\n"
-                 "the query is s_{i-1}: s_i is computed FROM c_i, so it cannot be used to find c_i\n\n";
+              << lesson::tr("the query is s_{i-1}: s_i is computed FROM c_i, so it cannot be used to find c_i\n\n",
+                            "查询是 s_{i-1}:s_i 是由 c_i 算出来的,所以不能用它去求 c_i\n\n");
 }
 
 void run_reversal(const lesson::LessonArgs& args, Curves& curves) {
     const ReversalOptions ro = args.quick ? quick_reversal_options() : ReversalOptions{};
     const Task task = reversal_task(args.seed, ro);
-    std::cout << "== 2. Task 1: reverse " << ro.min_len << " to " << ro.max_len << " symbols (0-9); " << task.heldout.size() << " held-out sequences ==\n";
+    std::cout << lesson::tr("== 2. Task 1: reverse ", "== 2. 任务 1:反转 ") << ro.min_len
+              << lesson::tr(" to ", " 到 ") << ro.max_len << lesson::tr(" symbols (0-9); ", " 个符号(0-9);")
+              << task.heldout.size() << lesson::tr(" held-out sequences ==\n", " 条留出序列 ==\n");
     const TrainConfig c = reversal_config(args.seed, args.steps);
     Trained t = train_with_progress(task, c, "reversal, attention");
     const Evaluation ev = evaluate(t.model, task);
-    std::printf("held-out exact match: %.3f\n", ev.exact_match);
-    std::printf("largest weight on the mirrored input position (anti-diagonal): %.4f of %lld output positions\n",
+    std::printf(lesson::tr("held-out exact match: %.3f\n", "留出集精确匹配率:%.3f\n"), ev.exact_match);
+    std::printf(lesson::tr("largest weight on the mirrored input position (anti-diagonal): %.4f of %lld output positions\n",
+                           "最大权重落在镜像输入位置(反对角线)上:%.4f,共 %lld 个输出位置\n"),
                 ev.alignment(), static_cast<long long>(ev.counted));
-    std::printf("mean largest weight per output step: %.3f\n", mean_max_weight(ev));
+    std::printf(lesson::tr("mean largest weight per output step: %.3f\n", "每个输出步最大权重的均值:%.3f\n"), mean_max_weight(ev));
     const auto of_length = [&](std::size_t n) {
         return find_example(task, [n](const Example& e) { return e.src.size() == n; });
     };
@@ -147,10 +153,12 @@ void run_reversal(const lesson::LessonArgs& args, Curves& curves) {
     }
     std::cout << "\n";
 
-    std::cout << "== 3. The same model without attention: the context is the final encoder state ==\n";
+    std::cout << lesson::tr("== 3. The same model without attention: the context is the final encoder state ==\n",
+                            "== 3. 去掉注意力的同一个模型:上下文是编码器的最终状态 ==\n");
     Trained base = train_with_progress(task, reversal_config(args.seed, args.steps, false), "reversal, no attention");
     const Evaluation bev = evaluate(base.model, task);
-    std::printf("held-out exact match: %.3f (attention: %.3f)\n", bev.exact_match, ev.exact_match);
+    std::printf(lesson::tr("held-out exact match: %.3f (attention: %.3f)\n", "留出集精确匹配率:%.3f(带注意力:%.3f)\n"),
+                bev.exact_match, ev.exact_match);
     std::printf("%6s %8s %11s %14s\n", "length", "count", "attention", "no attention");
     nn::Series with{"attention", {}, {}}, without{"no attention (final state only)", {}, {}};
     for (std::int64_t len = ro.min_len; len <= ro.max_len; ++len) {
@@ -174,13 +182,16 @@ void run_reversal(const lesson::LessonArgs& args, Curves& curves) {
 
 void run_dates(const lesson::LessonArgs& args, const DatesOptions& dopt, Curves& curves) {
     const Task task = dates_task(args.seed, dopt);
-    std::cout << "== 4. Task 2: dates in " << num_date_formats << " formats -> yyyy-mm-dd; " << task.heldout.size()
-              << " held-out dates ==\n";
+    std::cout << lesson::tr("== 4. Task 2: dates in ", "== 4. 任务 2:") << num_date_formats
+              << lesson::tr(" formats -> yyyy-mm-dd; ", " 种格式的日期 -> yyyy-mm-dd;") << task.heldout.size()
+              << lesson::tr(" held-out dates ==\n", " 个留出日期 ==\n");
     const std::int64_t steps = args.quick ? std::min(args.steps, quick_dates_steps) : args.steps;
     Trained t = train_with_progress(task, dates_config(args.seed, steps), "dates, attention");
     const Evaluation ev = evaluate(t.model, task);
-    std::printf("held-out exact match: %.3f%s\n", ev.exact_match,
-                args.quick ? " (--quick: too few steps to learn dates; this only runs the part)" : "");
+    std::printf(lesson::tr("held-out exact match: %.3f\n", "留出集精确匹配率:%.3f\n"), ev.exact_match);
+    if (args.quick)
+        std::cout << lesson::tr("(--quick: too few steps to learn dates; this only runs the part)\n",
+                                "(--quick:步数太少,学不会日期;这里只是把这一部分跑一遍)\n");
     // The day and the year separately: both should be read where the source writes them.
     std::printf("largest weight on the matching source digit\n"
                 "  day digits:                            %.4f of %lld\n"
@@ -213,16 +224,47 @@ void run_dates(const lesson::LessonArgs& args, const DatesOptions& dopt, Curves&
 }
 
 void show_article_bound() {
-    std::cout << "== 5. The article's score, tanh(w . [s; h]), lies in (-1, 1) ==\n";
-    std::printf("so one key's weight is at most e^2 = %.2f times another's; over S keys the largest weight is at\n"
-                "most 1 / (1 + (S-1) e^-2):", std::exp(2.0));
+    std::cout << lesson::tr("== 5. The article's score, tanh(w . [s; h]), lies in (-1, 1) ==\n",
+                            "== 5. 文章的分数 tanh(w . [s; h]) 落在 (-1, 1) 内 ==\n");
+    std::printf(lesson::tr("so one key's weight is at most e^2 = %.2f times another's; over S keys the largest weight is at\n"
+                           "most 1 / (1 + (S-1) e^-2):",
+                           "所以一个键的权重至多是另一个键的 e^2 = %.2f 倍;S 个键中最大的权重\n"
+                           "至多为 1 / (1 + (S-1) e^-2):"),
+                std::exp(2.0));
     for (int S : {3, 8, 29}) std::printf("  S = %d: %.3f", S, 1.0 / (1.0 + (S - 1) * std::exp(-2.0)));
     std::cout << "\n\n";
 }
 
+std::string values(const Tensor& t) {
+    std::string s = "[";
+    for (const double x : t.to_vector<double>()) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%s%.4f", s.size() > 1 ? ", " : "", x);
+        s += buf;
+    }
+    return s + "]";
+}
+
+void show_article_ner(std::uint64_t seed) {
+    const NerSoftmax r = ner_softmax_over_batch(seed);
+    std::cout << lesson::tr("== 6. The article's NERModel: softmax(dim=1) on a sequence-first LSTM's (T, B, 1) scores ==\n",
+                            "== 6. 文章的 NERModel:在序列维在前的 LSTM 的 (T, B, 1) 分数上做 softmax(dim=1) ==\n")
+              << "random rnn_output (T, B, 2H) = (" << r.T << ", " << r.B << ", " << r.features << ")\n"
+              << "  article, softmax over dim 1 (the batch): sums over the batch  " << values(r.article_sums_over_batch)
+              << "\n"
+              << "                                           sums over each sentence " << values(r.article_sums_per_sentence)
+              << "\n";
+    std::printf("  change only sentence 1: sentence 0's weights move by %.4f (dim 1), %.4f (softmax over dim 0, the sequence)\n",
+                r.article_leak, r.right_leak);
+    std::cout << "  sum(rnn_output * weights, dim=1) is " << shape_str(r.article_pooled_shape)
+              << ", one vector per position; over dim 0 it is " << shape_str(r.right_pooled_shape)
+              << ", one per sentence\n\n";
+}
+
 void run_gates(const lesson::LessonArgs& args) {
     const RecallOptions o = args.quick ? quick_recall_options(args.seed) : recall_options(args.seed);
-    std::cout << "== 7. Why GRUs: the gradient that reaches step 1 ==\n";
+    std::cout << lesson::tr("== 7. Why GRUs: the gradient that reaches step 1 ==\n",
+                            "== 7. 为什么用 GRU:能传到第 1 步的梯度 ==\n");
     std::printf("recall: read %lld symbols (0-%lld), then name the FIRST one; %lld steps of %lld, Adam lr %g,\n"
                 "hidden %lld, %lld held-out sequences; chance is %.3f\n",
                 static_cast<long long>(o.length), static_cast<long long>(o.symbols - 1),
@@ -349,14 +391,17 @@ int main(int argc, char** argv) {
     lesson::LessonArgs run = args;
     if (args.quick) run.steps = std::min(args.steps, quick_steps);
     try {
-        std::cout << "Lesson 04: Bahdanau attention in a seq2seq model (seed " << args.seed << ", " << run.steps
-                  << " steps of 64 examples per model)\n\n";
+        std::cout << lesson::tr("Lesson 04: Bahdanau attention in a seq2seq model (seed ",
+                                "第 04 课:序列到序列模型里的 Bahdanau 注意力(种子 ")
+                  << args.seed << ", " << run.steps
+                  << lesson::tr(" steps of 64 examples per model)\n\n", " 步,每个模型每步 64 条样本)\n\n");
         if (task != "gru") show_model(reversal_task(args.seed, {3, 8, 10, 0}));
         Curves curves;
         if (task != "dates" && task != "gru") run_reversal(run, curves);
         if (task != "reversal" && task != "gru") run_dates(run, years, curves);
         if (task != "gru") {
             show_article_bound();
+            show_article_ner(args.seed);
             nn::ChartOptions o;
             o.title = "training loss (cross-entropy per target token)";
             o.x_label = "step", o.y_label = "loss";

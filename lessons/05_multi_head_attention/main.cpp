@@ -32,7 +32,8 @@ namespace {
 constexpr double kPassMark = 0.95;  // per-position accuracy on 1000 held-out sequences
 
 void show_shapes(const lesson::LessonArgs& args) {
-    std::cout << "== 1. nn::MultiHeadAttention (d_model 12, 4 heads of 3) ==\n";
+    std::cout << lesson::tr("== 1. nn::MultiHeadAttention (d_model 12, 4 heads of 3) ==\n",
+                            "== 1. nn::MultiHeadAttention(d_model 12,4 个头,每头 3 维) ==\n");
     Generator gen(args.seed);
     nn::MultiHeadAttention mha(12, 4, 0.0, true, gen);
     const Var x(randn({2, 5, 12}, 0, 1, DType::Float32, gen));  // (B, T, D)
@@ -42,7 +43,7 @@ void show_shapes(const lesson::LessonArgs& args) {
     std::cout << "self-attention:  x " << shape_str(x.shape()) << " -> q_proj " << shape_str(q.shape())
               << " -> split_heads " << shape_str(heads.shape()) << " -> weights " << shape_str(self.weights.shape())
               << " -> merge_heads, out_proj " << shape_str(self.output.shape()) << "\n";
-    std::cout << "split_heads then merge_heads gives q back bit for bit: "
+    std::cout << lesson::tr("split_heads then merge_heads gives q back bit for bit: ", "先 split_heads 再 merge_heads,逐位还原 q:")
               << (equal(nn::merge_heads(heads).data(), q.data()) ? "yes" : "NO") << "\n";
     const Var decoder(randn({2, 3, 12}, 0, 1, DType::Float32, gen));  // (B, Tq, D)
     const Var encoder(randn({2, 7, 12}, 0, 1, DType::Float32, gen));  // (B, Tk, D)
@@ -51,23 +52,30 @@ void show_shapes(const lesson::LessonArgs& args) {
               << " -> weights " << shape_str(cross.weights.shape()) << " -> output " << shape_str(cross.output.shape())
               << "\n";
     const JointVsSeparate j = joint_vs_separate(args.seed);
-    std::printf("4 heads at once vs 4 separate scaled_dot_product_attention calls on the projected slices:\n"
-                "  max |difference| outputs %.2e, weights %.2e (float32)\n\n",
+    std::printf(lesson::tr("4 heads at once vs 4 separate scaled_dot_product_attention calls on the projected slices:\n"
+                           "  max |difference| outputs %.2e, weights %.2e (float32)\n\n",
+                           "一次算 4 个头,对比在投影切片上分别调用 4 次 scaled_dot_product_attention:\n"
+                           "  最大 |差值|:输出 %.2e,权重 %.2e(float32)\n\n"),
                 j.output_diff, j.weights_diff);
 }
 
 void show_masks(const lesson::LessonArgs& args) {
-    std::cout << "== 2. Masks: bool, true = may not attend ==\n";
+    std::cout << lesson::tr("== 2. Masks: bool, true = may not attend ==\n", "== 2. 掩码:bool 类型,true 表示不许关注 ==\n");
     const CausalLeak c = causal_leak(args.seed);
-    std::printf("causal self-attention over T = %lld tokens; tokens %lld..%lld redrawn:\n"
-                "  outputs 0..%lld bit-identical: %s (max |change| %.2e); outputs after %lld change by up to %.3f\n",
+    std::printf(lesson::tr("causal self-attention over T = %lld tokens; tokens %lld..%lld redrawn:\n"
+                           "  outputs 0..%lld bit-identical: %s (max |change| %.2e); outputs after %lld change by up to %.3f\n",
+                           "T = %lld 个词元上的因果自注意力;重抽词元 %lld..%lld:\n"
+                           "  输出 0..%lld 逐位相同:%s(最大 |变化| %.2e);%lld 之后的输出最多变化 %.3f\n"),
                 static_cast<long long>(c.T), static_cast<long long>(c.t + 1), static_cast<long long>(c.T - 1),
                 static_cast<long long>(c.t), c.prefix_identical ? "yes" : "NO", c.prefix_change,
                 static_cast<long long>(c.t), c.suffix_change);
     const PaddingLeak p = padding_leak(args.seed);
-    std::printf("self-attention over T = %lld tokens, valid length %lld (key-padding mask); padding tokens redrawn:\n"
-                "  valid outputs move by %.2e with split_heads; by %.3f with heads cut by a bare reshape\n"
-                "  (B, T, D) -> (B, H, T, dh), which puts padding features in rows the mask does not cover\n",
+    std::printf(lesson::tr("self-attention over T = %lld tokens, valid length %lld (key-padding mask); padding tokens redrawn:\n"
+                           "  valid outputs move by %.2e with split_heads; by %.3f with heads cut by a bare reshape\n"
+                           "  (B, T, D) -> (B, H, T, dh), which puts padding features in rows the mask does not cover\n",
+                           "T = %lld 个词元上的自注意力,有效长度 %lld(键填充掩码);重抽填充词元:\n"
+                           "  用 split_heads 时有效输出变化 %.2e;用裸 reshape 切分头时变化 %.3f,\n"
+                           "  (B, T, D) -> (B, H, T, dh) 把填充特征放进了掩码没有遮住的行\n"),
                 static_cast<long long>(p.T), static_cast<long long>(p.length), p.split_heads_change, p.reshape_change);
     const MaskBroadcast m = mask_broadcast(args.seed);
     std::printf("key padding (B, Tk) with B = H = 2, lengths 4 and 2, unsqueeze(1) then broadcast to (B, H, Tq, Tk):\n"
@@ -77,19 +85,19 @@ void show_masks(const lesson::LessonArgs& args) {
     try {
         nn::combine_masks({ones({2, 4}), Tensor()}, 2, 3, 4);
     } catch (const Error& e) {
-        std::cout << "a float 0/1 mask is refused: " << e.what() << "\n";
+        std::cout << lesson::tr("a float 0/1 mask is refused: ", "浮点 0/1 掩码被拒绝:") << e.what() << "\n";
     }
     try {
         nn::combine_masks({nn::padding_mask(from_vector(std::vector<std::int64_t>{4, 2}), 4), Tensor()}, 2, 3, 4);
     } catch (const Error& e) {
-        std::cout << "so is a padding mask of the wrong shape: " << e.what() << "\n";
+        std::cout << lesson::tr("so is a padding mask of the wrong shape: ", "形状不对的填充掩码也被拒绝:") << e.what() << "\n";
     }
     std::cout << "\n";
 }
 
 void show_positions(const lesson::LessonArgs& args) {
-    std::cout << "== 3. Positional encoding: PE(pos, 2i) = sin(pos w_i), PE(pos, 2i+1) = cos(pos w_i), "
-                 "w_i = 10000^(-2i/d) ==\n";
+    std::cout << lesson::tr("== 3. Positional encoding: ", "== 3. 位置编码:")
+              << "PE(pos, 2i) = sin(pos w_i), PE(pos, 2i+1) = cos(pos w_i), w_i = 10000^(-2i/d) ==\n";
     const std::int64_t L = 48, d = 32;
     std::printf("PE(pos + k) vs the rotation by k w_i of PE(pos), every pair, pos + k < %lld, k = 1..%lld:\n"
                 "  max |difference| %.2e (float64 table, d = %lld)\n",
@@ -143,7 +151,8 @@ TrainConfig train_config(const lesson::LessonArgs& args) {
 
 void show_task(const TaskConfig& task, const TrainConfig& config, const TaskBatch& example) {
     const ModelConfig base;
-    std::cout << "== 4. The task: at each t >= 1 name the pair (token at t-1, marked token) ==\n"
+    std::cout << lesson::tr("== 4. The task: at each t >= 1 name the pair (token at t-1, marked token) ==\n",
+                            "== 4. 任务:在每个 t >= 1 处说出这一对(t-1 处的词元,被标记的词元) ==\n")
               << task.length << " tokens from " << task.vocab << " symbols, one of them marked (C*): " << task.num_classes()
               << " classes; model: embedding + positions + " << base.num_layers << " MultiHeadAttention layers of "
               << base.num_heads << " heads (d_model " << base.d_model << ") + residual + Linear\n"
@@ -178,7 +187,8 @@ PairModel train_models(const lesson::LessonArgs& args, const TaskConfig& task, c
         std::printf("positions %-10s held-out accuracy %.4f  %s\n", positions_name(p).c_str(), r.accuracy,
                     r.accuracy >= kPassMark ? "pass" : "below the pass mark");
         if (p == Positions::None)
-            std::printf("  (the best an order-blind model can expect on these sequences: %.4f; see order_blind_ceiling)\n",
+            std::printf(lesson::tr("  (the best an order-blind model can expect on these sequences: %.4f; see order_blind_ceiling)\n",
+                                   "  (不看顺序的模型在这些序列上最多能期望:%.4f;见 order_blind_ceiling)\n"),
                         order_blind_ceiling(task, held_out_batch(task, config.held_out, config.seed)));
         nn::Series s{positions_name(p), {}, {}};
         for (std::size_t i = 0; i < r.losses.size(); i += 4) {  // every 4th step keeps the picture small
@@ -200,7 +210,8 @@ PairModel train_models(const lesson::LessonArgs& args, const TaskConfig& task, c
 
 void show_heads(const lesson::LessonArgs& args, PairModel& model, const TaskConfig& task, const TrainConfig& config,
                 const TaskBatch& example) {
-    std::cout << "\nwhat each head looks at (mean weight over held-out queries; sinusoidal model):\n";
+    std::cout << lesson::tr("\nwhat each head looks at (mean weight over held-out queries; sinusoidal model):\n",
+                            "\n每个头看什么(留出查询上的平均权重;正弦位置模型):\n");
     const auto focus = head_focus(model, held_out_batch(task, config.held_out, config.seed));
     for (std::size_t l = 0; l < focus.size(); ++l)
         for (std::size_t h = 0; h < focus[l].size(); ++h)
@@ -246,7 +257,7 @@ int main(int argc, char** argv) {
          TrainConfig{}.steps,
          {}});
     if (!args.ok) return args.exit_code;
-    std::cout << "Lesson 05: multi-head attention (seed " << args.seed << ")\n\n";
+    std::cout << lesson::tr("Lesson 05: multi-head attention (seed ", "第 05 课:多头注意力(种子 ") << args.seed << ")\n\n";
     show_shapes(args);
     show_masks(args);
     show_positions(args);

@@ -54,7 +54,7 @@ nn::Series windowed(const std::string& name, const std::vector<double>& xs, cons
 
 TaskReport run_task(Task task, const TrainConfig& config) {
     const TaskSpec spec = make_task(task, config.seed);
-    std::printf("== %s ==\n", task_name(task));
+    std::printf(lesson::tr("== %s ==\n", "== 任务:%s ==\n"), task_name(task));
     TaskReport r{task, {}, {}, pass_mark(task)};
     {
         nn::Progress progress(config.steps, task_name(task), std::cout);
@@ -63,7 +63,8 @@ TaskReport run_task(Task task, const TrainConfig& config) {
         });
     }
     r.eval = evaluate(*r.trained.model, spec, r.trained.data.held_out, config);
-    std::printf("final training loss %.4f (its floor, the entropy of the smoothed targets: %.4f)\n",
+    std::printf(lesson::tr("final training loss %.4f (its floor, the entropy of the smoothed targets: %.4f)\n",
+                           "最终训练损失 %.4f(它的下限,即平滑后目标分布的熵:%.4f)\n"),
                 r.trained.train_loss.back(),
                 nn::smoothed_entropy(static_cast<std::int64_t>(spec.tgt_words.size()), config.label_smoothing));
     std::printf("held-out (%zu items): greedy exact match %.3f, beam (width %lld) %.3f   [pass: >= %.2f]\n",
@@ -132,7 +133,8 @@ std::vector<std::string> draw_attention(const TaskReport& r, const TrainConfig& 
         const Tensor last = mean(a.cross.back().select(0, 0), {0});  // (Tt, Ts)
         nn::TerminalHeatmapOptions t;
         t.vmin = 0, t.vmax = 1;
-        std::cout << "cross-attention of the last decoder layer (mean over heads), output word x source word:\n"
+        std::cout << lesson::tr("cross-attention of the last decoder layer (mean over heads), output word x source word:\n",
+                                "最后一个解码器层的交叉注意力(各头平均),输出词 x 源词:\n")
                   << nn::terminal_heatmap(last, out, src, t) << "\n";
     }
     return paths;
@@ -188,8 +190,8 @@ int main(int argc, char** argv) {
 namespace {
 
 int run(const lesson::LessonArgs& args, const TrainConfig& config, const std::vector<Task>& tasks) {
-    std::printf("Lesson 06: the Transformer (seed %llu, %s)\n", static_cast<unsigned long long>(config.seed),
-                config.norm_first ? "pre-norm" : "post-norm");
+    std::printf(lesson::tr("Lesson 06: the Transformer (seed %llu, %s)\n", "第 06 课:Transformer(种子 %llu,%s)\n"),
+                static_cast<unsigned long long>(config.seed), config.norm_first ? "pre-norm" : "post-norm");
     {
         const TaskSpec spec = make_task(Task::Copy, config.seed);
         nn::Transformer model(model_config(spec, config));
@@ -215,7 +217,8 @@ int run(const lesson::LessonArgs& args, const TrainConfig& config, const std::ve
         paths.insert(paths.end(), p.begin(), p.end());
     }
 
-    std::printf("== summary: held-out exact match (%zu items each) ==\n", reports[0].trained.data.held_out.size());
+    std::printf(lesson::tr("== summary: held-out exact match (%zu items each) ==\n", "== 汇总:留出集精确匹配率(每个任务 %zu 条) ==\n"),
+                reports[0].trained.data.held_out.size());
     std::printf("%-10s %8s %8s %6s\n", "task", "greedy", "beam", "pass");
     for (const TaskReport& r : reports)
         std::printf("%-10s %8.3f %8.3f %6s\n", task_name(r.task), r.eval.greedy_exact, r.eval.beam_exact,

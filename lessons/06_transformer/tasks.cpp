@@ -20,7 +20,7 @@ const char* task_name(Task task) {
 Task parse_task(const std::string& name) {
     for (Task t : {Task::Copy, Task::Reverse, Task::Sort, Task::Translate})
         if (name == task_name(t)) return t;
-    throw Error(cat("--task must be copy, reverse, sort or translate, got '", name, "'"));
+    throw Error(cat("--task must be copy, reverse, sort, translate or all, got '", name, "'"));
 }
 
 std::vector<std::int64_t> sequence_target(Task task, const std::vector<std::int64_t>& src) {

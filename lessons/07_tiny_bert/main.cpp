@@ -39,7 +39,8 @@ std::string join(const std::vector<std::string>& words) {
 }
 
 void show_corpus(const LessonData& data) {
-    std::cout << "== 1. The corpus: " << animals().size() << " animals, 4 facts each ==\n";
+    std::cout << lesson::tr("== 1. The corpus: ", "== 1. 语料:") << animals().size()
+              << lesson::tr(" animals, 4 facts each ==\n", " 种动物,每种 4 条事实 ==\n");
     for (const Animal& a : animals())
         std::printf("  %-6s %-7s eats %-7s lives in the %-7s fears the %s\n", a.singular.c_str(), a.sound_s.c_str(),
                     a.food.c_str(), a.home.c_str(), animals()[static_cast<std::size_t>(a.fears)].singular.c_str());
@@ -69,7 +70,7 @@ void show_corpus(const LessonData& data) {
 }
 
 void show_masking(const LessonData& data, std::uint64_t seed) {
-    std::cout << "== 2. BERT's masking (nn::mask_tokens) ==\n";
+    std::cout << lesson::tr("== 2. BERT's masking (nn::mask_tokens) ==\n", "== 2. BERT 的掩码(nn::mask_tokens) ==\n");
     const nn::Vocab& vocab = data.tokenizer.vocab();
     Generator gen(seed + 77);
     std::vector<SentencePair> pairs;
@@ -126,8 +127,10 @@ std::vector<double> smooth(const std::vector<double>& xs, std::size_t w) {
 void pretrain_and_report(nn::BertForPreTraining& model, const LessonData& data, const LessonSettings& s,
                          const lesson::LessonArgs& args, std::vector<std::string>& written) {
     const nn::BertConfig& c = model.config();
-    std::printf("== 3. Pre-training: MLM + NSP ==\nmodel: BertForPreTraining, %lld layers, width %lld, %lld heads, "
-                "FFN %lld, vocab %lld: %lld parameters\n",
+    std::printf(lesson::tr("== 3. Pre-training: MLM + NSP ==\nmodel: BertForPreTraining, %lld layers, width %lld, %lld heads, "
+                           "FFN %lld, vocab %lld: %lld parameters\n",
+                           "== 3. 预训练:MLM + NSP ==\n模型:BertForPreTraining,%lld 层,宽 %lld,%lld 个头,"
+                           "FFN %lld,词表 %lld:%lld 个参数\n"),
                 static_cast<long long>(c.num_hidden_layers), static_cast<long long>(c.hidden_size),
                 static_cast<long long>(c.num_attention_heads), static_cast<long long>(c.intermediate_size),
                 static_cast<long long>(c.vocab_size), static_cast<long long>(model.num_parameters()));
@@ -169,13 +172,14 @@ void pretrain_and_report(nn::BertForPreTraining& model, const LessonData& data, 
     written.push_back(path);
     const std::string dir = lesson::out_path(args, "pretrained");
     nn::save_hf_pretrained(dir, model, data.tokenizer.vocab());
-    std::cout << "saved the pre-trained model to " << dir
-              << "/ (config.json, vocab.txt, model.safetensors: Hugging Face's names)\n\n";
+    std::cout << lesson::tr("saved the pre-trained model to ", "预训练模型已保存到 ") << dir
+              << lesson::tr("/ (config.json, vocab.txt, model.safetensors: Hugging Face's names)\n\n",
+                            "/(config.json、vocab.txt、model.safetensors:Hugging Face 的命名)\n\n");
 }
 
 void show_what_it_learned(nn::BertForPreTraining& model, const LessonData& data, const lesson::LessonArgs& args,
                           std::vector<std::string>& written) {
-    std::cout << "== 4. What pre-training put in the weights ==\n";
+    std::cout << lesson::tr("== 4. What pre-training put in the weights ==\n", "== 4. 预训练往权重里放了什么 ==\n");
     for (const char* text : {"the cat eats [MASK]", "[MASK] is what the horse eats", "the [MASK] lives in the hive",
                              "cows [MASK] when they are hungry", "the lion is afraid of the [MASK]"}) {
         std::cout << "\"" << text << "\"\n" << format_fill(fill_masks(model, data.tokenizer, text, 3));
@@ -236,7 +240,8 @@ void show_what_it_learned(nn::BertForPreTraining& model, const LessonData& data,
 void finetune_and_report(nn::BertForPreTraining& model, const nn::BertTokenizer& tokenizer, const LessonSettings& s,
                          const lesson::LessonArgs& args, std::vector<std::string>& written) {
     const FinetuneOptions& f = s.finetune;
-    std::printf("== 5. Fine-tuning: is the sentence true? %lld labelled sentences, %lld held out ==\n",
+    std::printf(lesson::tr("== 5. Fine-tuning: is the sentence true? %lld labelled sentences, %lld held out ==\n",
+                           "== 5. 微调:这个句子是真的吗?%lld 个标注句子,%lld 个留出 ==\n"),
                 static_cast<long long>(f.train_examples), static_cast<long long>(f.eval_examples));
     std::printf("each arm: %lld steps of %lld, AdamW lr %.0e, warmup %.0f%% then linear decay; seeds %llu..%llu\n",
                 static_cast<long long>(f.steps), static_cast<long long>(f.batch_size), f.lr, 100 * f.warmup_fraction,
@@ -248,7 +253,8 @@ void finetune_and_report(nn::BertForPreTraining& model, const nn::BertTokenizer&
                         static_cast<unsigned long long>(seed), arm.c_str(), r.final_accuracy, r.train_loss.back());
             std::fflush(stdout);
         });
-    std::printf("mean of %lld seeds: pre-trained %.3f, from scratch %.3f: pre-training adds %.1f points\n",
+    std::printf(lesson::tr("mean of %lld seeds: pre-trained %.3f, from scratch %.3f: pre-training adds %.1f points\n",
+                           "%lld 个种子的均值:预训练 %.3f,从头训练 %.3f:预训练多出 %.1f 个百分点\n"),
                 static_cast<long long>(f.seeds), c.mean_pretrained, c.mean_scratch,
                 100 * (c.mean_pretrained - c.mean_scratch));
     std::cout << "  e.g. \"" << c.eval.texts[0] << "\" (true), \"" << c.eval.texts[1] << "\" (false)\n";
@@ -314,7 +320,8 @@ int main(int argc, char** argv) {
     s.pretrain.steps = args.quick ? std::min(args.steps, s.pretrain.steps) : args.steps;
     s.pretrain.seed = args.seed;
 
-    std::printf("Lesson 07: a tiny BERT, pre-trained and fine-tuned (seed %llu)\n\n",
+    std::printf(lesson::tr("Lesson 07: a tiny BERT, pre-trained and fine-tuned (seed %llu)\n\n",
+                           "第 07 课:一个小小的 BERT,预训练与微调(种子 %llu)\n\n"),
                 static_cast<unsigned long long>(args.seed));
     std::vector<std::string> written;
     try {

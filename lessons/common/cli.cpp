@@ -11,15 +11,21 @@
 namespace qkv::lesson {
 namespace {
 
+Lang language = Lang::en;  // set once by parse_lesson_args, read by tr()
+
+bool uses(const LessonInfo& info, const char* flag) { return info.uses.empty() || info.uses.count(flag) > 0; }
+
 std::string usage(const LessonInfo& info) {
     std::ostringstream u;
     u << "usage: " << info.name << " [flags]\n" << info.summary << "\n\n"
-      << "  --help          show this help\n"
-      << "  --seed N        random seed (default 0)\n";
+      << "  --help          show this help\n";
+    if (uses(info, "seed")) u << "  --seed N        random seed (default 0)\n";
     if (info.default_steps > 0) u << "  --steps N       training steps (default " << info.default_steps << ")\n";
-    u << "  --threads N     worker threads (default: QKV_NUM_THREADS or all hardware threads)\n"
-      << "  --quick         a run of a few seconds that still exercises every part\n"
-      << "  --out DIR       where pictures and checkpoints go (default ./" << info.name << ")\n";
+    if (uses(info, "threads"))
+        u << "  --threads N     worker threads (default: QKV_NUM_THREADS or all hardware threads)\n";
+    u << "  --quick         a run of a few seconds that still exercises every part\n";
+    if (uses(info, "out")) u << "  --out DIR       where pictures and checkpoints go (default ./" << info.name << ")\n";
+    u << "  --lang en|zh    the language of headings and explanations (default en)\n";
     for (const auto& [name, help] : info.extra_flags) u << "  --" << name << std::string(name.size() < 14 ? 14 - name.size() : 1, ' ') << help << "\n";
     return u.str();
 }
@@ -60,7 +66,7 @@ LessonArgs parse_lesson_args(int argc, const char* const* argv, const LessonInfo
         }
         if (flag.rfind("--", 0) != 0) return error("unexpected argument '" + flag + "'");
         const std::string name = flag.substr(2);
-        const bool known = name == "seed" || name == "threads" || name == "out" ||
+        const bool known = name == "seed" || name == "threads" || name == "out" || name == "lang" ||
                            (name == "steps" && info.default_steps > 0) || info.extra_flags.count(name);
         if (!known) return error("unknown flag '" + flag + "'");
         if (i + 1 >= argc) return error("flag '" + flag + "' needs a value");
@@ -74,6 +80,9 @@ LessonArgs parse_lesson_args(int argc, const char* const* argv, const LessonInfo
             if (!parse_number(value, args.threads) || args.threads < 1 || args.threads > max_num_threads)
                 return error("--threads needs a whole number from 1 to " + std::to_string(max_num_threads) + ", got '" +
                              value + "'");
+        } else if (name == "lang") {
+            if (value != "en" && value != "zh") return error("--lang must be en or zh, got '" + value + "'");
+            args.lang = value == "zh" ? Lang::zh : Lang::en;
         } else if (name == "out") {
             if (value.empty()) return error("--out needs a folder name");
             args.out_dir = value;
@@ -82,8 +91,13 @@ LessonArgs parse_lesson_args(int argc, const char* const* argv, const LessonInfo
         }
     }
     if (args.threads > 0) set_num_threads(args.threads);
+    language = args.lang;
     return args;
 }
+
+Lang current_lang() { return language; }
+const char* tr(const char* en, const char* zh) { return language == Lang::zh ? zh : en; }
+std::string tr(const std::string& en, const std::string& zh) { return language == Lang::zh ? zh : en; }
 
 std::string out_path(const LessonArgs& args, const std::string& name) {
     std::error_code ec;

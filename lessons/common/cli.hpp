@@ -1,5 +1,5 @@
-// The flags every lesson program takes (see LESSONS.md): --help, --seed N, --steps N,
-// --threads N, --quick, --out DIR, plus any the lesson adds. An unknown flag or a bad value
+// The flags every lesson program takes (the lesson contract, lessons/README.md): --help, --seed N,
+// --steps N, --threads N, --quick, --out DIR, --lang en|zh, plus any the lesson adds. An unknown flag or a bad value
 // prints a one-line error and the usage, and the program exits with status 2.
 //
 //   LessonArgs args = parse_lesson_args(argc, argv, {"03_dot_product_attention", "what it does", 2000});
@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,21 @@ struct LessonInfo {
     std::int64_t default_steps = 0;  // 0: the lesson does not train (no --steps)
     // Extra flags: name (without --) -> help text. Their values are strings in LessonArgs::extra.
     std::map<std::string, std::string> extra_flags;
+    // The standard flags this lesson uses, by name ("seed", "threads", "out", ...); --help lists
+    // only these (and --help, --quick, --lang, which every lesson takes). Empty: all of them. A
+    // standard flag left out is still accepted and ignored, so a script may pass --seed or --out
+    // to every lesson.
+    std::set<std::string> uses{};
 };
+
+// The language the lesson prints its headings and explanations in (--lang en|zh); numbers,
+// tables and file names are the same in both.
+enum class Lang { en, zh };
+Lang current_lang();
+// `en` or `zh`, whichever --lang chose (English until parse_lesson_args has run):
+//   std::cout << lesson::tr("== 1. The model ==", "== 1. 模型 ==") << "\n";
+const char* tr(const char* en, const char* zh);
+std::string tr(const std::string& en, const std::string& zh);
 
 struct LessonArgs {
     bool ok = true;        // false: the program should exit with exit_code (help or an error)
@@ -28,6 +43,7 @@ struct LessonArgs {
     std::int64_t steps = 0;
     int threads = 0;       // 0: leave qkv's default (QKV_NUM_THREADS or all hardware threads)
     bool quick = false;
+    Lang lang = Lang::en;
     std::string out_dir;   // created by out_path() when the lesson first writes a file
     std::map<std::string, std::string> extra;
 };

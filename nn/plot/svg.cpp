@@ -166,7 +166,10 @@ void Document::leaf(std::string_view tag, Attrs attrs) {
 void Document::text(std::string_view tag, Attrs attrs, std::string_view content) {
     start_tag(tag, attrs);
     out_ += '>';
-    out_ += escape(content);
+    const std::string escaped = escape(content);  // valid UTF-8 from here on
+    if (!wide_text_)
+        for (const char32_t c : utf8::decode(escaped)) wide_text_ = wide_text_ || display_width(utf8::encode(c)) == 2;
+    out_ += escaped;
     out_ += "</";
     out_ += tag;
     out_ += ">\n";
@@ -174,7 +177,12 @@ void Document::text(std::string_view tag, Attrs attrs, std::string_view content)
 
 std::string Document::finish() {
     if (open_.size() != 1) fail("svg::Document", "finish() with <", open_.back(), "> still open");
-    return out_ + "</svg>\n";
+    std::string doc = out_ + "</svg>\n";
+    // The root element was written first, with the generic family; only now is it known whether
+    // the text needs a CJK font.
+    const std::string generic = "font-family=\"sans-serif\"";
+    if (wide_text_) doc.replace(doc.find(generic), generic.size(), "font-family=\"" + escape(cjk_font_family) + "\"");
+    return doc;
 }
 
 }  // namespace qkv::nn::svg

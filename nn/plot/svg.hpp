@@ -53,6 +53,13 @@ int decimals_for(double step);
 
 // ---- the document ------------------------------------------------------------------------------
 
+// The font list a document asks for when its text holds wide (CJK) characters: fonts that have
+// Chinese glyphs on Linux (Debian's fonts-noto-cjk), macOS and Windows, then the generic family.
+// A renderer takes the first one installed; with sans-serif alone, many systems draw Chinese
+// labels as empty boxes. Text without wide characters keeps plain sans-serif.
+inline constexpr std::string_view cjk_font_family =
+    "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif";
+
 // One attribute, name="value"; the value is escaped, numbers are formatted by number().
 struct Attr {
     Attr(std::string_view name, std::string_view value);
@@ -78,13 +85,15 @@ public:
     // <tag ...>content</tag>, the content escaped.
     void text(std::string_view tag, Attrs attrs, std::string_view content);
 
-    // The whole document; throws if an open() was never closed.
+    // The whole document; throws if an open() was never closed. Asks for cjk_font_family when
+    // some text() held a wide character.
     std::string finish();
 
 private:
     void start_tag(std::string_view tag, Attrs attrs);
 
     std::string out_;
+    bool wide_text_ = false;  // some text() content holds a CJK (East Asian wide) character
     std::vector<std::string> open_;  // tags opened and not yet closed, innermost last
 };
 

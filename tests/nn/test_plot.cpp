@@ -280,6 +280,31 @@ TEST_CASE("svg Document nests elements and refuses to finish with one open") {
     CHECK_THROWS_AS(doc.close(), Error);
 }
 
+TEST_CASE("svg Document asks for a CJK font list before sans-serif only when its text holds Chinese") {
+    const std::string cjk = "font-family=\"&apos;Noto Sans CJK SC&apos;, &apos;Source Han Sans SC&apos;, "
+                            "&apos;PingFang SC&apos;, &apos;Microsoft YaHei&apos;, sans-serif\"";
+    svg::Document latin(100, 50);
+    latin.text("text", {{"x", 0}}, "cat \xC3\xA9t\xC3\xA9 \xE2\x86\x92");  // é and an arrow are not wide
+    const std::string plain = latin.finish();
+    CHECK(contains(plain, "font-family=\"sans-serif\""));
+    CHECK_FALSE(contains(plain, "Noto Sans CJK"));
+
+    svg::Document chinese(100, 50);
+    chinese.text("text", {{"x", 0}}, "year");
+    chinese.text("text", {{"x", 0}}, "2026年11月21日");
+    const std::string xml = chinese.finish();
+    CHECK(xml_problem(xml) == "");
+    CHECK(contains(xml, cjk));
+    CHECK(xml.find(cjk) < xml.find("<text"));  // on the root element, inherited by every label
+    CHECK_FALSE(contains(xml, "font-family=\"sans-serif\""));
+    CHECK(contains(xml, ">2026年11月21日</text>"));
+
+    HeatmapOptions o;  // a heatmap with a Chinese token label gets the list too
+    o.row_labels = {"猫", "b"};
+    o.col_labels = {"x", "y"};
+    CHECK(contains(heatmap_svg(matrix(2, 2, {1, 0, 0, 1}), o), cjk));
+}
+
 // ---- the colour scale ----------------------------------------------------------------------------
 
 TEST_CASE("viridis runs from dark purple to yellow with monotonically rising luminance") {

@@ -56,6 +56,8 @@ TEST_CASE("sequence tasks: targets follow the rules, lengths and symbols stay in
         }
     }
     CHECK_THROWS_AS(parse_task("shuffle"), Error);
+    // The message lists every value --task accepts, `all` included.
+    CHECK_THROWS_WITH(parse_task("shuffle"), doctest::Contains("copy, reverse, sort, translate or all"));
     CHECK(parse_task("sort") == Task::Sort);
 }
 
