@@ -106,7 +106,8 @@ void compare_optimizers(const lesson::LessonArgs& args) {
                         {FitOptimizer::Adam, 0.01, 0},
                         {FitOptimizer::AdamW, 0.01, 0.1}};
     const std::int64_t steps = args.quick ? std::min<std::int64_t>(args.steps, 150) : args.steps;
-    std::cout << "\n== 5. Why Adam: the same fit, seed and " << steps << " steps with four optimisers ==\n";
+    std::cout << lesson::tr("\n== 5. Why Adam: the same fit, seed and ", "\n== 5. 为什么用 Adam:同样的拟合、种子和 ") << steps
+              << lesson::tr(" steps with four optimisers ==\n", " 步,换四种优化器 ==\n");
     std::printf("%-24s %6s %12s %14s %8s\n", "optimizer", "lr", "train MSE", "held-out MSE", "|W|");
     std::vector<nn::Series> curves;
     for (const Arm& arm : arms) {
