@@ -67,7 +67,8 @@ TaskReport run_task(Task task, const TrainConfig& config) {
                            "最终训练损失 %.4f(它的下限,即平滑后目标分布的熵:%.4f)\n"),
                 r.trained.train_loss.back(),
                 nn::smoothed_entropy(static_cast<std::int64_t>(spec.tgt_words.size()), config.label_smoothing));
-    std::printf("held-out (%zu items): greedy exact match %.3f, beam (width %lld) %.3f   [pass: >= %.2f]\n",
+    std::printf(lesson::tr("held-out (%zu items): greedy exact match %.3f, beam (width %lld) %.3f   [pass: >= %.2f]\n",
+                           "留出集(%zu 条):贪心精确匹配率 %.3f,束搜索(束宽 %lld)%.3f   [及格线:>= %.2f]\n"),
                 r.trained.data.held_out.size(), r.eval.greedy_exact, static_cast<long long>(config.beam_size),
                 r.eval.beam_exact, r.pass_mark);
     for (std::size_t i = 0; i < 3 && i < r.trained.data.held_out.size(); ++i) {

@@ -148,8 +148,9 @@ void pretrain_and_report(nn::BertForPreTraining& model, const LessonData& data, 
     }
     const HeldoutPairs heldout = make_heldout_pairs(data, s.heldout_pairs, args.seed);
     const PretrainMetrics m = evaluate_pretraining(model, data, heldout);
-    std::printf("held-out, %lld pairs from the held-out documents (new pairings of sentences seen in training), %lld "
-                "chosen positions:\n",
+    std::printf(lesson::tr("held-out, %lld pairs from the held-out documents (new pairings of sentences seen in training), %lld "
+                           "chosen positions:\n",
+                           "留出集:来自留出文档的 %lld 个句子对(训练中见过的句子的新配对),%lld 个被选中的位置:\n"),
                 static_cast<long long>(s.heldout_pairs), static_cast<long long>(m.chosen_positions));
     std::printf("  masked-token accuracy  %.3f   (loss %.3f; at [MASK] %.3f, at a random token %.3f, at a kept token %.3f)\n",
                 m.mlm_accuracy, m.mlm_loss, m.accuracy_masked, m.accuracy_random, m.accuracy_kept);
@@ -157,7 +158,9 @@ void pretrain_and_report(nn::BertForPreTraining& model, const LessonData& data, 
                 m.fact_accuracy, static_cast<long long>(m.fact_positions));
     std::printf("  most-frequent baseline %.3f   (always \"%s\"): the model is %.1fx better\n", m.baseline_accuracy,
                 m.baseline_token.c_str(), m.mlm_accuracy / m.baseline_accuracy);
-    std::printf("  next-sentence accuracy %.3f   (half the pairs IsNext, half NotNext)\n", m.nsp_accuracy);
+    std::printf(lesson::tr("  next-sentence accuracy %.3f   (half the pairs IsNext, half NotNext)\n",
+                           "  下一句预测准确率 %.3f   (一半句子对是 IsNext,一半是 NotNext)\n"),
+                m.nsp_accuracy);
 
     nn::ChartOptions o;
     o.title = "Pre-training loss (running mean of 20 steps)";
