@@ -73,13 +73,12 @@ double accuracy(RecallModel& model, const Tensor& ids) {
     return sum(eq(predicted, first_symbol(ids)).to(DType::Float64)).item() / static_cast<double>(ids.size(0));
 }
 
-// The held-out sequences of train_recall: the first draw from o.seed.
-Tensor heldout_of(const RecallOptions& o) {
+}  // namespace
+
+Tensor recall_heldout(const RecallOptions& o) {
     Generator gen(o.seed);
     return recall_batch(o, o.heldout, gen);
 }
-
-}  // namespace
 
 double gradient_reaching_start(RecallModel& model, const Tensor& ids) {
     const RecallModel::Run run = model.forward(ids);
@@ -92,8 +91,9 @@ double gradient_reaching_start(RecallModel& model, const Tensor& ids) {
 }
 
 RecallResult train_recall(RecallModel& model, const RecallOptions& o) {
+    const Tensor heldout = recall_heldout(o);  // (N, T)
     Generator gen(o.seed);
-    const Tensor heldout = recall_batch(o, o.heldout, gen);  // (N, T), drawn first: never trained on
+    (void)recall_batch(o, o.heldout, gen);     // the held-out draws: training continues after them
     const Tensor probe = recall_batch(o, o.batch_size, gen);
     RecallResult r;
     r.start_ratio_before = gradient_reaching_start(model, probe);
@@ -112,7 +112,7 @@ RecallResult train_recall(RecallModel& model, const RecallOptions& o) {
 }
 
 SpikeDemo spike_demo(RecallModel& model, const RecallOptions& o, double lr, double max_norm) {
-    const Tensor heldout = heldout_of(o);
+    const Tensor heldout = recall_heldout(o);
     Generator gen(o.seed + 5);
     const Tensor ids = recall_batch(o, o.batch_size, gen);                          // (B, T)
     std::vector<std::int64_t> next;  // every label moved to the next symbol

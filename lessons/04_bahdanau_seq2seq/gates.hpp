@@ -41,6 +41,9 @@ RecallOptions quick_recall_options(std::uint64_t seed);
 // B sequences of T symbols in [0, V) drawn from `gen`: (B, T) int64.
 Tensor recall_batch(const RecallOptions& o, std::int64_t batch, Generator& gen);
 
+// The held-out sequences train_recall scores on: the first o.heldout draws from o.seed. (N, T)
+Tensor recall_heldout(const RecallOptions& o);
+
 class RecallModel {
 public:
     RecallModel(CellKind kind, const RecallOptions& o, Generator& gen);

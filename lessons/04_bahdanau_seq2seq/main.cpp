@@ -303,8 +303,7 @@ void run_gates(const lesson::LessonArgs& args) {
     }
 
     // The trained GRU's update gate on one held-out sequence: (H, T), units by steps.
-    Generator data(o.seed + 4);
-    const Tensor ids = recall_batch(o, 1, data);  // (1, T)
+    const Tensor ids = recall_heldout(o).narrow(0, 0, 1).contiguous();  // (1, T): held-out sequence 0
     Tensor z;
     {
         NoGradGuard no_grad;
