@@ -26,6 +26,14 @@
 
 namespace qkv::nn {
 
+// One GRU step with its gates kept, for looking inside: each (B, H).
+struct GRUGates {
+    Var r;  // reset gate in (0, 1): how much of W_hn h + b_hn the candidate sees
+    Var z;  // update gate in (0, 1): 1 keeps the old state, 0 replaces it by the candidate
+    Var n;  // candidate state in (-1, 1)
+    Var h;  // the new state (1 - z) * n + z * h_old, the same as forward()
+};
+
 // One GRU step: (B, I) input and (B, H) state -> (B, H) new state.
 class GRUCell : public rnn::CellBase {
 public:
@@ -37,6 +45,8 @@ public:
     // x (B, I), h (B, H) -> h' (B, H). An undefined h means zeros (the start of a sequence).
     Var forward(const Var& x, const Var& h = Var()) const;
     Var operator()(const Var& x, const Var& h = Var()) const { return forward(x, h); }
+    // The same step, returning the gates beside the new state (gates(x, h).h == forward(x, h)).
+    GRUGates gates(const Var& x, const Var& h = Var()) const;
 };
 
 

@@ -53,7 +53,7 @@ protected:
              Generator& gen);
 
 private:
-    const char* name_;  // "GRUCell" or "LSTMCell"
+    const char* name_;  // "GRUCell", "LSTMCell" or "RNNCell"
 };
 
 // x @ weight^T + bias over the last dim of x (bias may be undefined): (..., in) -> (..., out).

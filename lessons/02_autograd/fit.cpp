@@ -1,9 +1,11 @@
 #include "lessons/02_autograd/fit.hpp"
 
 #include <cmath>
+#include <memory>
 
 #include "nn/losses.hpp"
 #include "nn/optim/adam.hpp"
+#include "nn/optim/sgd.hpp"
 
 namespace qkv::lesson02 {
 
@@ -15,7 +17,28 @@ Var Mlp::forward(const Var& x) {
 
 std::vector<Var> Mlp::parameters() { return {hidden.weight, hidden.bias, out.weight, out.bias}; }
 
+const char* optimizer_name(FitOptimizer o) {
+    switch (o) {
+        case FitOptimizer::Adam: return "Adam";
+        case FitOptimizer::SGD: return "SGD";
+        case FitOptimizer::Momentum: return "SGD+momentum 0.9";
+        case FitOptimizer::AdamW: return "AdamW";
+    }
+    return "?";
+}
+
 namespace {
+
+std::unique_ptr<nn::Optimizer> make_optimizer(const FitConfig& c, const std::vector<Var>& params) {
+    switch (c.optimizer) {
+        case FitOptimizer::SGD: return std::make_unique<nn::SGD>(params, c.lr);
+        case FitOptimizer::Momentum: return std::make_unique<nn::SGD>(params, c.lr, 0.9);
+        case FitOptimizer::AdamW:
+            return std::make_unique<nn::AdamW>(params, c.lr, std::pair{0.9, 0.999}, 1e-8, c.weight_decay);
+        case FitOptimizer::Adam: break;
+    }
+    return std::make_unique<nn::Adam>(params, c.lr);
+}
 
 // (N, 1) column of x, and sin(x) beside it, in float32.
 Tensor column(const std::vector<double>& xs) {
@@ -38,14 +61,14 @@ FitResult fit_sine(const FitConfig& config, const std::function<void(std::int64_
     const Tensor y = column(sines(train_x));   // (N, 1)
 
     Mlp model(config.hidden, gen);
-    nn::Adam optimizer(model.parameters(), config.lr);
+    const std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(config, model.parameters());
     FitResult result;
     const Var input(x);  // data, not a parameter: no gradient
     for (std::int64_t step = 1; step <= config.steps; ++step) {
-        optimizer.zero_grad();
+        optimizer->zero_grad();
         const Var loss = nn::mse_loss(model.forward(input), y);
         loss.backward();
-        optimizer.step();
+        optimizer->step();
         result.train_loss.push_back(loss.item());
         if (on_step) on_step(step, loss.item());
     }
@@ -58,6 +81,9 @@ FitResult fit_sine(const FitConfig& config, const std::function<void(std::int64_
     const Var pred = model.forward(Var(column(result.grid_x)));
     result.test_mse = nn::mse_loss(pred, column(result.grid_sin)).item();
     result.grid_pred = pred.data().to(DType::Float64).to_vector<double>();
+    for (const Var& w : {model.hidden.weight, model.out.weight})
+        result.weight_norm += sum(w.data().to(DType::Float64) * w.data().to(DType::Float64)).item();
+    result.weight_norm = std::sqrt(result.weight_norm);
     return result;
 }
 

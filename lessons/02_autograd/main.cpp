@@ -4,6 +4,7 @@
 //   2. NoGradGuard: the same op without a graph
 //   3. gradcheck on an op you write yourself (softplus), and on a wrong version of it
 //   4. the engine at work: an MLP fitted to sin(x) with Adam
+//   5. why Adam: the same fit with SGD, SGD with momentum, Adam and AdamW
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -95,6 +96,43 @@ void show_fit(const lesson::LessonArgs& args) {
     std::cout << "wrote " << loss_path << "\nwrote " << fit_path << "\n";
 }
 
+void compare_optimizers(const lesson::LessonArgs& args) {
+    struct Arm {
+        FitOptimizer optimizer;
+        double lr, weight_decay;
+    };
+    const Arm arms[] = {{FitOptimizer::SGD, 0.1, 0},
+                        {FitOptimizer::Momentum, 0.01, 0},
+                        {FitOptimizer::Adam, 0.01, 0},
+                        {FitOptimizer::AdamW, 0.01, 0.1}};
+    const std::int64_t steps = args.quick ? std::min<std::int64_t>(args.steps, 150) : args.steps;
+    std::cout << lesson::tr("\n== 5. Why Adam: the same fit, seed and ", "\n== 5. 为什么用 Adam:同样的拟合、种子和 ") << steps
+              << lesson::tr(" steps with four optimisers ==\n", " 步,换四种优化器 ==\n");
+    std::printf("%-24s %6s %12s %14s %8s\n", "optimizer", "lr", "train MSE", "held-out MSE", "|W|");
+    std::vector<nn::Series> curves;
+    for (const Arm& arm : arms) {
+        FitConfig config;
+        config.seed = args.seed;
+        config.steps = steps;
+        config.optimizer = arm.optimizer, config.lr = arm.lr, config.weight_decay = arm.weight_decay;
+        const FitResult r = fit_sine(config);
+        std::string name = optimizer_name(arm.optimizer);
+        if (arm.weight_decay > 0) name += " (decay " + std::to_string(arm.weight_decay).substr(0, 3) + ")";
+        std::printf("%-24s %6g %12.3e %14.3e %8.2f\n", name.c_str(), arm.lr, r.final_train_mse, r.test_mse,
+                    r.weight_norm);
+        std::vector<double> xs;
+        for (std::size_t i = 1; i <= r.train_loss.size(); ++i) xs.push_back(static_cast<double>(i));
+        curves.push_back({name, xs, r.train_loss});
+    }
+    nn::ChartOptions o;
+    o.title = "the same MLP fit, four optimisers";
+    o.x_label = "step", o.y_label = "train MSE";
+    o.log_y = true;
+    const std::string path = lesson::out_path(args, "optimizers.svg");
+    nn::write_line_chart_svg(path, curves, o);
+    std::cout << "wrote " << path << "\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -107,5 +145,6 @@ int main(int argc, char** argv) {
     show_expression();
     show_gradcheck(args.seed);
     show_fit(args);
+    compare_optimizers(args);
     return 0;
 }

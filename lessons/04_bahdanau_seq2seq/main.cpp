@@ -7,6 +7,8 @@
 //   4. date normalisation in 12 formats: exact match and digit alignment
 //   5. loss curves, and the bound the article's tanh-squashed score puts on attention
 //   6. the article's NERModel: softmax over the batch instead of the sequence
+//   7. why GRUs: a plain tanh RNN and a GRU on a task that needs a long memory, the gradient
+//      that reaches step 1, and the update gate over a sequence; cross-entropy; clipping
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +19,7 @@
 #include "lessons/04_bahdanau_seq2seq/article_ner.hpp"
 #include "lessons/04_bahdanau_seq2seq/dates.hpp"
 #include "lessons/04_bahdanau_seq2seq/exercises/decoder_step.hpp"
+#include "lessons/04_bahdanau_seq2seq/gates.hpp"
 #include "lessons/04_bahdanau_seq2seq/reversal.hpp"
 #include "lessons/04_bahdanau_seq2seq/training.hpp"
 #include "lessons/common/cli.hpp"
@@ -119,10 +122,10 @@ void show_model(const Task& task) {
 }
 
 void run_reversal(const lesson::LessonArgs& args, Curves& curves) {
-    ReversalOptions ro;
-    if (args.quick) ro.heldout = 100;
+    const ReversalOptions ro = args.quick ? quick_reversal_options() : ReversalOptions{};
     const Task task = reversal_task(args.seed, ro);
-    std::cout << lesson::tr("== 2. Task 1: reverse 3 to 8 symbols (0-9); ", "== 2. 任务 1:反转 3 到 8 个符号(0-9);")
+    std::cout << lesson::tr("== 2. Task 1: reverse ", "== 2. 任务 1:反转 ") << ro.min_len
+              << lesson::tr(" to ", " 到 ") << ro.max_len << lesson::tr(" symbols (0-9); ", " 个符号(0-9);")
               << task.heldout.size() << lesson::tr(" held-out sequences ==\n", " 条留出序列 ==\n");
     const TrainConfig c = reversal_config(args.seed, args.steps);
     Trained t = train_with_progress(task, c, "reversal, attention");
@@ -135,14 +138,15 @@ void run_reversal(const lesson::LessonArgs& args, Curves& curves) {
     const auto of_length = [&](std::size_t n) {
         return find_example(task, [n](const Example& e) { return e.src.size() == n; });
     };
-    const std::optional<std::size_t> k8 = of_length(8), k5 = of_length(5);
+    const std::optional<std::size_t> k8 = of_length(static_cast<std::size_t>(ro.max_len)), k5 = of_length(5);
     if (k8) {
         std::cout << "example: " << text(task.src_vocab, task.heldout[*k8].src, " ") << "  ->  "
                   << text(task.tgt_vocab, ev.decoded[*k8], " ") << "\n";
         print_alignment(task, ev, *k8);
     }
-    const std::pair<std::optional<std::size_t>, std::string> pictures[] = {{k8, "reversal_alignment_len8.svg"},
-                                                                           {k5, "reversal_alignment_len5.svg"}};
+    const std::string longest = "reversal_alignment_len" + std::to_string(ro.max_len) + ".svg";
+    std::vector<std::pair<std::optional<std::size_t>, std::string>> pictures = {{k8, longest}};
+    if (ro.max_len != 5) pictures.push_back({k5, "reversal_alignment_len5.svg"});
     for (const auto& [k, name] : pictures) {
         if (!k) {
             std::cout << "no held-out sequence of that length: " << name << " not written\n";
@@ -186,9 +190,13 @@ void run_dates(const lesson::LessonArgs& args, const DatesOptions& dopt, Curves&
     std::cout << lesson::tr("== 4. Task 2: dates in ", "== 4. 任务 2:") << num_date_formats
               << lesson::tr(" formats -> yyyy-mm-dd; ", " 种格式的日期 -> yyyy-mm-dd;") << task.heldout.size()
               << lesson::tr(" held-out dates ==\n", " 个留出日期 ==\n");
-    Trained t = train_with_progress(task, dates_config(args.seed, args.steps), "dates, attention");
+    const std::int64_t steps = args.quick ? std::min(args.steps, quick_dates_steps) : args.steps;
+    Trained t = train_with_progress(task, dates_config(args.seed, steps), "dates, attention");
     const Evaluation ev = evaluate(t.model, task);
     std::printf(lesson::tr("held-out exact match: %.3f\n", "留出集精确匹配率:%.3f\n"), ev.exact_match);
+    if (args.quick)
+        std::cout << lesson::tr("(--quick: too few steps to learn dates; this only runs the part)\n",
+                                "(--quick:步数太少,学不会日期;这里只是把这一部分跑一遍)\n");
     // The day and the year separately: both should be read where the source writes them.
     std::printf("largest weight on the matching source digit\n"
                 "  day digits:                            %.4f of %lld\n"
@@ -258,6 +266,100 @@ void show_article_ner(std::uint64_t seed) {
               << ", one per sentence\n\n";
 }
 
+void run_gates(const lesson::LessonArgs& args) {
+    const RecallOptions o = args.quick ? quick_recall_options(args.seed) : recall_options(args.seed);
+    std::cout << lesson::tr("== 7. Why GRUs: the gradient that reaches step 1 ==\n",
+                            "== 7. 为什么用 GRU:能传到第 1 步的梯度 ==\n");
+    std::printf("recall: read %lld symbols (0-%lld), then name the FIRST one; %lld steps of %lld, Adam lr %g,\n"
+                "hidden %lld, %lld held-out sequences; chance is %.3f\n",
+                static_cast<long long>(o.length), static_cast<long long>(o.symbols - 1),
+                static_cast<long long>(o.steps), static_cast<long long>(o.batch_size), o.lr,
+                static_cast<long long>(o.hidden_size), static_cast<long long>(o.heldout),
+                1.0 / static_cast<double>(o.symbols));
+    std::printf("%-9s %28s %16s %10s\n", "cell", "|dL/dh_1| / |dL/dh_T|: init", "trained", "accuracy");
+    std::vector<nn::Series> losses;
+    std::vector<double> first_loss;
+    std::optional<RecallModel> gru;
+    for (CellKind kind : {CellKind::Tanh, CellKind::Gru}) {
+        Generator gen(o.seed + 1);  // the same draws for both cells' weights
+        RecallModel model(kind, o, gen);
+        const RecallResult r = train_recall(model, o);
+        std::printf("%-9s %28.2e %16.2e %10.3f\n", cell_name(kind), r.start_ratio_before, r.start_ratio_after,
+                    r.accuracy);
+        losses.push_back(loss_series(cell_name(kind), r.losses));
+        first_loss.push_back(r.losses.front());
+        if (kind == CellKind::Gru) gru.emplace(std::move(model));
+    }
+    std::cout << "at initialisation, by sequence length T:\n";
+    std::printf("%-9s", "T");
+    const std::int64_t lengths[] = {5, 10, 20, 40};
+    for (std::int64_t T : lengths) std::printf(" %10lld", static_cast<long long>(T));
+    std::cout << "\n";
+    for (CellKind kind : {CellKind::Tanh, CellKind::Gru}) {
+        std::printf("%-9s", cell_name(kind));
+        for (std::int64_t T : lengths) {
+            RecallOptions ot = o;
+            ot.length = T;
+            Generator gen(o.seed + 1), data(o.seed + 2);
+            RecallModel fresh(kind, ot, gen);
+            std::printf(" %10.2e", gradient_reaching_start(fresh, recall_batch(ot, ot.batch_size, data)));
+        }
+        std::cout << "\n";
+    }
+
+    // The trained GRU's update gate on one held-out sequence: (H, T), units by steps.
+    const Tensor ids = recall_heldout(o).narrow(0, 0, 1).contiguous();  // (1, T): held-out sequence 0
+    Tensor z;
+    {
+        NoGradGuard no_grad;
+        const RecallModel::Run run = gru->forward(ids);
+        std::vector<Tensor> columns;
+        for (const Var& zt : run.update) columns.push_back(zt.data().select(0, 0));  // (H)
+        z = stack(columns, 1);                                                      // (H, T)
+    }
+    // The units that write the first symbol in and then hold it: z low at step 1, high after.
+    std::vector<std::string> steps;
+    for (std::int64_t t = 0; t < o.length; ++t)
+        steps.push_back(std::to_string(static_cast<long long>(ids.select(1, t).item())));
+    std::string holders;
+    std::int64_t count = 0;
+    for (std::int64_t u = 0; u < o.hidden_size; ++u) {
+        const Tensor later = z.select(0, u).narrow(0, 1, o.length - 1);  // steps 2 .. T
+        if (min(later).item() > 0.9) holders += " " + std::to_string(u), ++count;
+    }
+    std::printf("the trained GRU's update gate z on one held-out sequence: %lld of %lld units keep z > 0.9 at\n"
+                "every step after the first (units%s): they hold the first symbol; mean z at step 1: %.2f\n",
+                static_cast<long long>(count), static_cast<long long>(o.hidden_size), holders.c_str(),
+                mean(z.select(1, 0)).item());
+    std::string read;
+    for (const std::string& s : steps) read += s;
+    std::printf("cross-entropy -log p(right symbol) at step 1: %.3f for the tanh RNN, %.3f for the GRU; "
+                "ln %lld = %.3f\n", first_loss[0], first_loss[1], static_cast<long long>(o.symbols),
+                std::log(static_cast<double>(o.symbols)));
+
+    // Clipping: one SGD step on a batch with every label wrong, taken by the trained GRU.
+    const double lr = 1, max_norm = 1;  // max_norm as the lesson's seq2seq training
+    const SpikeDemo d = spike_demo(*gru, o, lr, max_norm);
+    std::printf("a spike: one batch with every label wrong; gradient norm %.2f (a clean batch: %.4f)\n"
+                "one SGD step (lr %g) on it: held-out accuracy %.3f -> %.3f unclipped, %.3f clipped to norm %g\n",
+                d.spike_norm, d.clean_norm, lr, d.accuracy_before, d.accuracy_unclipped, d.accuracy_clipped, max_norm);
+    nn::HeatmapOptions h;
+    h.title = "GRU update gate z (1 = keep the old state) while reading " + read;
+    h.col_labels = steps;
+    h.x_label = "input symbol at each step", h.y_label = "hidden unit";
+    h.vmin = 0, h.vmax = 1;
+    h.cell_size = 14;
+    std::string path = lesson::out_path(args, "gru_update_gate.svg");
+    nn::write_heatmap_svg(path, z, h);
+    std::cout << "wrote " << path << "\n";
+    nn::ChartOptions c;
+    c.title = "recall the first of " + std::to_string(o.length) + " symbols: training loss";
+    c.x_label = "step", c.y_label = "cross-entropy";
+    path = lesson::out_path(args, "recall_loss.svg");
+    nn::write_line_chart_svg(path, losses, c);
+    std::cout << "wrote " << path << "\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -266,7 +368,7 @@ int main(int argc, char** argv) {
         "Bahdanau attention in a GRU encoder-decoder: reversal, dates, and the same model without attention "
         "(--mine: train with your own decoder step, EXERCISES.md 04.1-04.3)",
         default_steps,
-        {{"task", "reversal, dates or all (default all)"},
+        {{"task", "reversal, dates, gru or all (default all)"},
          {"years", "FIRST-LAST within 1000-2999: the years of the dates (default 1000-2999); the two "
                    "two-digit-year formats write those within 1950-2049"}}};
     // --mine (EXERCISES.md): train with your own decoder step (exercises 04.1-04.3).
@@ -279,8 +381,8 @@ int main(int argc, char** argv) {
         use_mine = true;
     }
     const std::string task = args.extra.count("task") ? args.extra.at("task") : "all";
-    if (task != "reversal" && task != "dates" && task != "all") {
-        return lesson::flag_error(info, "--task must be reversal, dates or all, got '" + task + "'");
+    if (task != "reversal" && task != "dates" && task != "gru" && task != "all") {
+        return lesson::flag_error(info, "--task must be reversal, dates, gru or all, got '" + task + "'");
     }
     DatesOptions years;
     if (args.quick) years.heldout = 100;
@@ -296,28 +398,32 @@ int main(int argc, char** argv) {
         years.first_year = first, years.last_year = last;
         years_flag = "--years " + y;
     }
-    if (const std::string problem = dates_options_error(years); task != "reversal" && !problem.empty())
+    if (const std::string problem = dates_options_error(years); (task == "dates" || task == "all") && !problem.empty())
         return lesson::flag_error(info, years_flag + ": " + problem);
     lesson::LessonArgs run = args;
-    if (args.quick) run.steps = std::min<std::int64_t>(args.steps, 10);
+    if (args.quick) run.steps = std::min(args.steps, quick_steps);
     try {
         std::cout << lesson::tr("Lesson 04: Bahdanau attention in a seq2seq model (seed ",
                                 "第 04 课:序列到序列模型里的 Bahdanau 注意力(种子 ")
                   << args.seed << ", " << run.steps
                   << lesson::tr(" steps of 64 examples per model)\n\n", " 步,每个模型每步 64 条样本)\n\n");
-        show_model(reversal_task(args.seed, {3, 8, 10, 0}));
+        if (task != "gru") show_model(reversal_task(args.seed, {3, 8, 10, 0}));
         Curves curves;
-        if (task != "dates") run_reversal(run, curves);
-        if (task != "reversal") run_dates(run, years, curves);
-        show_article_bound();
-        show_article_ner(args.seed);
-        nn::ChartOptions o;
-        o.title = "training loss (cross-entropy per target token)";
-        o.x_label = "step", o.y_label = "loss";
-        o.log_y = true;
-        const std::string path = lesson::out_path(args, "loss_curves.svg");
-        nn::write_line_chart_svg(path, curves.loss, o);
-        std::cout << "wrote " << path << "\n";
+        if (task != "dates" && task != "gru") run_reversal(run, curves);
+        if (task != "reversal" && task != "gru") run_dates(run, years, curves);
+        if (task != "gru") {
+            show_article_bound();
+            show_article_ner(args.seed);
+            nn::ChartOptions o;
+            o.title = "training loss (cross-entropy per target token)";
+            o.x_label = "step", o.y_label = "loss";
+            o.log_y = true;
+            const std::string path = lesson::out_path(args, "loss_curves.svg");
+            nn::write_line_chart_svg(path, curves.loss, o);
+            std::cout << "wrote " << path << "\n";
+        }
+        if (task == "all") std::cout << "\n";
+        if (task == "gru" || task == "all") run_gates(args);
     } catch (const std::exception& e) {  // qkv::Error (a file that cannot be written, say), std::bad_alloc
         std::cerr << "lesson04: " << e.what() << "\n";
         return 1;

@@ -14,6 +14,10 @@ struct ReversalOptions {
     std::int64_t heldout = 1000;   // distinct held-out sequences
 };
 
+// --quick's reversal: 3 to 5 symbols, which a model learns in a few seconds (the milestone
+// tests/lessons/04 checks: exact match >= 0.9 on the held-out length-5 sequences).
+inline ReversalOptions quick_reversal_options() { return {3, 5, 10, 500}; }
+
 // The held-out set comes from `seed`; training draws (Task::sample) skip any held-out sequence.
 Task reversal_task(std::uint64_t seed, const ReversalOptions& options = {});
 

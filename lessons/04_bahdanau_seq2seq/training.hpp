@@ -14,6 +14,9 @@ namespace qkv::lesson04 {
 
 // The lesson's budget: every model trains this many steps of 64 examples.
 inline constexpr std::int64_t default_steps = 300;
+// --quick: the reversal models train quick_steps steps on quick_reversal_options() (a milestone:
+// the length-5 sequences come out right); the dates train quick_dates_steps, only to run the part.
+inline constexpr std::int64_t quick_steps = 150, quick_dates_steps = 10;
 
 struct TrainConfig {
     std::int64_t steps = default_steps;

@@ -147,8 +147,8 @@ std::vector<std::string> labels_of(const Tensor& ids, std::int64_t vocab) {
 TrainConfig train_config(const lesson::LessonArgs& args) {
     TrainConfig config;
     config.seed = args.seed;
-    config.steps = args.quick ? std::min<std::int64_t>(args.steps, 60) : args.steps;
-    config.held_out = args.quick ? 200 : 1000;
+    config.steps = args.quick ? std::min(args.steps, quick_steps) : args.steps;
+    config.held_out = args.quick ? quick_held_out : 1000;
     return config;
 }
 

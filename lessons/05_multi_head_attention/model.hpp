@@ -71,6 +71,11 @@ struct TrainConfig {
     std::int64_t held_out = 1000;
 };
 
+// --quick: each model trains quick_steps steps and is scored on quick_held_out sequences, enough
+// for the model with sinusoidal positions to pass the mark while the one without positions stays
+// far below it (tests/lessons/05 checks both).
+inline constexpr std::int64_t quick_steps = 300, quick_held_out = 500;
+
 // Held-out sequences come from their own generator (seed-derived, not the training stream's),
 // and train() redraws any training sequence that equals one of them.
 TaskBatch held_out_batch(const TaskConfig& task, std::int64_t n, std::uint64_t seed);

@@ -146,6 +146,11 @@ std::vector<std::string> draw_attention(const TaskReport& r, const TrainConfig& 
 
 int run(const lesson::LessonArgs& args, const TrainConfig& config, const std::vector<Task>& tasks);
 
+// The configuration task t trains with: the flags', or --quick's (training.hpp, quick_config).
+TrainConfig config_for(const lesson::LessonArgs& args, Task t, const TrainConfig& config) {
+    return args.quick ? quick_config(t, config) : config;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -182,12 +187,6 @@ int main(int argc, char** argv) {
     }
     config.seed = args.seed;
     config.steps = args.steps;
-    if (args.quick) {  // every part runs, on a sliver of the data
-        config.steps = std::min<std::int64_t>(config.steps, 20);
-        config.batch_size = 32;
-        config.held_out = 40;
-        config.curve_items = 20;
-    }
 
     // A configuration the model refuses (say share_embeddings with translate's two
     // vocabularies) ends the run with its message, not with std::terminate.
@@ -210,18 +209,23 @@ int run(const lesson::LessonArgs& args, const TrainConfig& config, const std::ve
         nn::Transformer model(model_config(spec, config));
         std::printf("model: %s, %lld parameters for a vocabulary of %zu\n", model.describe().c_str(),
                     static_cast<long long>(model.num_parameters()), spec.src_words.size());
-        const double peak = config.lr_factor / std::sqrt(static_cast<double>(config.d_model * config.warmup));
+        const TrainConfig& c = args.quick ? config_for(args, Task::Copy, config) : config;
+        const double peak = c.lr_factor / std::sqrt(static_cast<double>(c.d_model * c.warmup));
         std::printf("training: %lld steps of %lld items, Adam (0.9, 0.98), Noam schedule (warmup %lld, peak lr %.5f), "
-                    "label smoothing %.1f, clip norm %.1f, dropout %.1f\n\n",
-                    static_cast<long long>(config.steps), static_cast<long long>(config.batch_size),
-                    static_cast<long long>(config.warmup), peak, config.label_smoothing, config.clip_norm, config.dropout);
+                    "label smoothing %.1f, clip norm %.1f, dropout %.1f\n",
+                    static_cast<long long>(c.steps), static_cast<long long>(c.batch_size),
+                    static_cast<long long>(c.warmup), peak, c.label_smoothing, c.clip_norm, c.dropout);
+        if (args.quick)
+            std::printf("--quick: copy trains as above; the other tasks %lld steps of 32, only to run every part\n",
+                        static_cast<long long>(quick_other_steps));
+        std::printf("\n");
     }
 
     std::vector<TaskReport> reports;
     std::vector<std::string> paths;
     for (Task t : tasks) {
-        reports.push_back(run_task(t, config));
-        const auto p = draw_attention(reports.back(), config, args, t == Task::Translate);
+        reports.push_back(run_task(t, config_for(args, t, config)));
+        const auto p = draw_attention(reports.back(), config_for(args, t, config), args, t == Task::Translate);
         paths.insert(paths.end(), p.begin(), p.end());
     }
 

@@ -10,6 +10,16 @@
 
 namespace qkv::lesson06 {
 
+TrainConfig quick_config(Task task, TrainConfig c) {
+    const bool copy = task == Task::Copy;
+    c.steps = std::min(c.steps, copy ? quick_copy_steps : quick_other_steps);
+    c.batch_size = copy ? 64 : 32;
+    if (copy) c.warmup = std::min<std::int64_t>(c.warmup, 40), c.lr_factor = std::max(c.lr_factor, 0.3);
+    c.held_out = 200;
+    c.curve_items = 20;
+    return c;
+}
+
 nn::TransformerConfig model_config(const TaskSpec& spec, const TrainConfig& c) {
     nn::TransformerConfig m;
     m.src_vocab_size = static_cast<std::int64_t>(spec.src_words.size());

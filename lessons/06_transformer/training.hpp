@@ -52,6 +52,12 @@ struct TrainConfig {
         beam_search;
 };
 
+// --quick: copy trains long enough to learn (greedy exact match >= 0.9 on its held-out items,
+// the milestone tests/lessons/06 checks) with a shorter warmup and a higher peak; the other tasks
+// run only quick_other_steps, to show every part working. `c` holds the flags' values.
+inline constexpr std::int64_t quick_copy_steps = 200, quick_other_steps = 20;
+TrainConfig quick_config(Task task, TrainConfig c);
+
 nn::TransformerConfig model_config(const TaskSpec& spec, const TrainConfig& config);
 
 // One padded batch: src (B, Ts) with its padding mask, tgt_in = [BOS] y (B, Tt), tgt_out = y [EOS] (B, Tt).

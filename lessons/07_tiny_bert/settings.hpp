@@ -15,11 +15,12 @@ struct LessonSettings {
     PretrainOptions pretrain;
     FinetuneOptions finetune;
 
-    // Every part still runs, on a few steps and small sets.
+    // Every part still runs, on fewer steps and smaller sets, and pre-training still learns: the
+    // held-out masked-token accuracy beats the most-frequent-token baseline (tests/lessons/07).
     static LessonSettings quick() {
         LessonSettings s;
-        s.train_docs = 200, s.heldout_docs = 100, s.heldout_pairs = 200;
-        s.pretrain.steps = 20, s.pretrain.batch_size = 16;
+        s.heldout_docs = 100, s.heldout_pairs = 500;
+        s.pretrain.steps = 100;
         s.finetune.steps = 10, s.finetune.eval_examples = 100, s.finetune.eval_every = 5;
         return s;
     }

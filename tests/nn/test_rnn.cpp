@@ -9,6 +9,7 @@
 
 #include "nn/gru.hpp"
 #include "nn/lstm.hpp"
+#include "nn/rnn_cell.hpp"
 
 using namespace qkv;
 
@@ -496,6 +497,70 @@ TEST_CASE("recurrent layers reject bad shapes, lengths and dtypes with clear err
     CHECK_THROWS_WITH_AS(lstm(Var(zeros({5, 2, 2})), {Var(), Var(zeros({1, 3, 3}))}),
                          doctest::Contains("LSTM: initial state (1, 3, 3) should be (1, 2, 3)"), Error);
     CHECK_THROWS_WITH_AS(lstm.weights(0, true), doctest::Contains("LSTM: no reverse direction"), Error);
+}
+
+TEST_CASE("GRUCell::gates returns the state forward() computes and the gates of the equations") {
+    const std::vector<double> w_ih = values(3 * H * I, 0.1), w_hh = values(3 * H * H, 0.2),
+                              b_ih = values(3 * H, 0.3), b_hh = values(3 * H, 0.4);
+    const std::vector<double> x = {0.5, -1.0}, h = {0.2, -0.3, 0.4};
+    nn::GRUCell cell(I, H);
+    cell.weight_ih = f64_var(w_ih, {3 * H, I});
+    cell.weight_hh = f64_var(w_hh, {3 * H, H});
+    cell.bias_ih = f64_var(b_ih, {3 * H});
+    cell.bias_hh = f64_var(b_hh, {3 * H});
+    const nn::GRUGates g = cell.gates(f64_var(x, {1, I}), f64_var(h, {1, H}));
+    check_close(g.h, cell(f64_var(x, {1, I}), f64_var(h, {1, H})), 0);
+    std::vector<double> r(H), z(H), n(H);
+    for (std::int64_t j = 0; j < H; ++j) {
+        auto row = [&](const std::vector<double>& w, const std::vector<double>& b, const std::vector<double>& v,
+                       std::int64_t k, std::int64_t width) {
+            double s = b[k];
+            for (std::int64_t c = 0; c < width; ++c) s += w[k * width + c] * v[c];
+            return s;
+        };
+        r[j] = sigmoid_d(row(w_ih, b_ih, x, j, I) + row(w_hh, b_hh, h, j, H));
+        z[j] = sigmoid_d(row(w_ih, b_ih, x, H + j, I) + row(w_hh, b_hh, h, H + j, H));
+        n[j] = std::tanh(row(w_ih, b_ih, x, 2 * H + j, I) + r[j] * row(w_hh, b_hh, h, 2 * H + j, H));
+    }
+    check_close(g.r, f64_var(r, {1, H}));
+    check_close(g.z, f64_var(z, {1, H}));
+    check_close(g.n, f64_var(n, {1, H}));
+}
+
+TEST_CASE("RNNCell matches tanh(W_ih x + b_ih + W_hh h + b_hh) evaluated by hand") {
+    const std::vector<double> w_ih = values(H * I, 0.7), w_hh = values(H * H, 0.8), b_ih = values(H, 0.9),
+                              b_hh = values(H, 1.0);
+    const std::vector<double> x = {0.5, -1.0}, h = {0.2, -0.3, 0.4};
+    nn::RNNCell cell(I, H);
+    cell.weight_ih = f64_var(w_ih, {H, I});
+    cell.weight_hh = f64_var(w_hh, {H, H});
+    cell.bias_ih = f64_var(b_ih, {H});
+    cell.bias_hh = f64_var(b_hh, {H});
+    std::vector<double> expected(H);
+    for (std::int64_t j = 0; j < H; ++j) {
+        double s = b_ih[j] + b_hh[j];
+        for (std::int64_t k = 0; k < I; ++k) s += w_ih[j * I + k] * x[k];
+        for (std::int64_t k = 0; k < H; ++k) s += w_hh[j * H + k] * h[k];
+        expected[j] = std::tanh(s);
+    }
+    check_close(cell(f64_var(x, {1, I}), f64_var(h, {1, H})), f64_var(expected, {1, H}));
+    check_close(cell(f64_var(x, {1, I})), cell(f64_var(x, {1, I}), f64_var({0, 0, 0}, {1, H})));
+    CHECK(cell.named_parameters().size() == 4);
+    CHECK_THROWS_WITH_AS(cell(f64_var({1, 2, 3}, {1, 3})), doctest::Contains("RNNCell"), Error);
+}
+
+TEST_CASE("RNNCell gradients match finite differences") {
+    Generator gen(13);
+    nn::RNNCell cell(2, 3, true, gen);
+    cell.to(f64);
+    std::vector<Tensor> inputs = {randn({2, 2}, 0, 1, f64, gen), randn({2, 3}, 0, 1, f64, gen)};
+    for (const Tensor& p : parameter_tensors(cell)) inputs.push_back(p);
+    check_gradients(
+        [&](const std::vector<Var>& v) {
+            assign_parameters(cell, {v.begin() + 2, v.end()});
+            return cell(v[0], v[1]);
+        },
+        inputs);
 }
 
 }  // TEST_SUITE

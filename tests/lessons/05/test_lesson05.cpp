@@ -267,4 +267,22 @@ TEST_CASE("a short training run lowers the loss and head_focus reports fractions
         }
 }
 
+TEST_CASE("--quick: with sinusoidal positions the model passes the mark, without positions it stays far below") {
+    // The milestone the README promises for `lesson05 --quick` (seed 0), with its own settings.
+    const TaskConfig task;
+    TrainConfig config;
+    config.steps = quick_steps, config.held_out = quick_held_out;
+    const auto accuracy_with = [&](Positions p) {
+        ModelConfig mc;
+        mc.positions = p;
+        Generator init(0);
+        PairModel model(task, mc, init);
+        return train(model, task, config).accuracy;
+    };
+    const double sinusoidal = accuracy_with(Positions::Sinusoidal), none = accuracy_with(Positions::None);
+    INFO("sinusoidal " << sinusoidal << ", none " << none);
+    CHECK(sinusoidal >= 0.95);  // the pass mark (main.cpp, kPassMark)
+    CHECK(none < 0.6);
+}
+
 }  // TEST_SUITE

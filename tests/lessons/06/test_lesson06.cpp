@@ -190,4 +190,17 @@ TEST_CASE("flags: values are applied, bad ones refused with the flag's name") {
     CHECK_THROWS_AS(tasks_from_flags({{"task", "shuffle"}}), Error);
 }
 
+TEST_CASE("--quick: copy reaches greedy exact match >= 0.9 on its held-out items") {
+    // The milestone the README promises for `lesson06 --quick` (seed 0), with its own settings.
+    const TrainConfig c = quick_config(Task::Copy, TrainConfig{});
+    CHECK(c.steps == quick_copy_steps);
+    CHECK(quick_config(Task::Sort, TrainConfig{}).steps == quick_other_steps);
+    const TaskSpec spec = make_task(Task::Copy, c.seed);
+    TrainResult r = train(spec, c);
+    const EvalResult e = evaluate(*r.model, spec, r.data.held_out, c);
+    INFO("greedy " << e.greedy_exact << ", beam " << e.beam_exact);
+    CHECK(r.data.held_out.size() == 200);
+    CHECK(e.greedy_exact >= 0.9);
+}
+
 }  // TEST_SUITE

@@ -13,6 +13,7 @@
 #include "lessons/07_tiny_bert/fill_mask.hpp"
 #include "lessons/07_tiny_bert/finetune.hpp"
 #include "lessons/07_tiny_bert/pretrain.hpp"
+#include "lessons/07_tiny_bert/settings.hpp"
 #include "nn/bert/hf_checkpoint.hpp"
 #include "temp_dir.hpp"
 #include "tensor/atomic_file.hpp"
@@ -288,6 +289,18 @@ TEST_CASE("lesson07 load-hf fills masks from a checkpoint written under Hugging 
     }
     CHECK(total <= 1.0 + 1e-9);
     CHECK_THROWS_AS(run_load_hf(dir.path().string(), "no mask here", out), Error);
+}
+
+TEST_CASE("lesson07 --quick pre-training beats the most-frequent-token baseline on held-out pairs") {
+    // The milestone the README promises for `lesson07 --quick` (seed 0), with its own settings.
+    const LessonSettings s = LessonSettings::quick();
+    const LessonData data = make_lesson_data(0, s.train_docs, s.heldout_docs, s.vocab_size);
+    nn::BertForPreTraining model = make_tiny_bert(data.tokenizer.vocab().size(), 0);
+    pretrain(model, data, s.pretrain);
+    const PretrainMetrics m = evaluate_pretraining(model, data, make_heldout_pairs(data, s.heldout_pairs, 0));
+    INFO("MLM accuracy ", m.mlm_accuracy, ", baseline ", m.baseline_accuracy);
+    CHECK(m.chosen_positions >= 500);
+    CHECK(m.mlm_accuracy >= 1.5 * m.baseline_accuracy);
 }
 
 }  // TEST_SUITE
