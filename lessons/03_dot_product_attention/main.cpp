@@ -223,7 +223,7 @@ void show_kernel_regression(const lesson::LessonArgs& args) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int lesson_main(int argc, char** argv) {
     const lesson::LessonArgs args = lesson::parse_lesson_args(
         argc, argv,
         {"03_dot_product_attention",
@@ -238,3 +238,5 @@ int main(int argc, char** argv) {
     show_kernel_regression(args);
     return 0;
 }
+
+int main(int argc, char** argv) { return qkv::lesson::guarded_main(lesson_main, argc, argv); }

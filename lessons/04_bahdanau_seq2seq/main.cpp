@@ -217,7 +217,7 @@ void show_article_bound() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int lesson_main(int argc, char** argv) {
     const lesson::LessonInfo info{
         "04_bahdanau_seq2seq",
         "Bahdanau attention in a GRU encoder-decoder: reversal, dates, and the same model without attention",
@@ -270,3 +270,5 @@ int main(int argc, char** argv) {
     }
     return 0;
 }
+
+int main(int argc, char** argv) { return qkv::lesson::guarded_main(lesson_main, argc, argv); }

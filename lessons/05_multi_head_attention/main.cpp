@@ -238,7 +238,7 @@ void show_heads(const lesson::LessonArgs& args, PairModel& model, const TaskConf
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int lesson_main(int argc, char** argv) {
     const lesson::LessonArgs args = lesson::parse_lesson_args(
         argc, argv,
         {"05_multi_head_attention",
@@ -258,3 +258,5 @@ int main(int argc, char** argv) {
     show_heads(args, model, task, config, example);
     return 0;
 }
+
+int main(int argc, char** argv) { return qkv::lesson::guarded_main(lesson_main, argc, argv); }

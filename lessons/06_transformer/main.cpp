@@ -142,7 +142,7 @@ int run(const lesson::LessonArgs& args, const TrainConfig& config, const std::ve
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int lesson_main(int argc, char** argv) {
     TrainConfig config;
     const lesson::LessonInfo info{
         "06_transformer",
@@ -244,3 +244,5 @@ int run(const lesson::LessonArgs& args, const TrainConfig& config, const std::ve
 }
 
 }  // namespace
+
+int main(int argc, char** argv) { return qkv::lesson::guarded_main(lesson_main, argc, argv); }

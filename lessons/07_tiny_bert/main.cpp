@@ -280,7 +280,7 @@ void finetune_and_report(nn::BertForPreTraining& model, const nn::BertTokenizer&
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int lesson_main(int argc, char** argv) {
     const LessonSettings defaults;
     const lesson::LessonInfo info{
         "07_tiny_bert",
@@ -339,3 +339,5 @@ int main(int argc, char** argv) {
     for (const std::string& p : written) std::cout << "  " << p << "\n";
     return 0;
 }
+
+int main(int argc, char** argv) { return qkv::lesson::guarded_main(lesson_main, argc, argv); }
