@@ -155,7 +155,8 @@ static int lesson_main(int argc, char** argv) {
          {"layers", "encoder layers, and as many decoder layers (default 2)"},
          {"warmup", "warmup steps of the Noam schedule (default 100)"},
          {"lr-factor", "the Noam schedule's factor: peak lr = factor / sqrt(d_model * warmup) (default 0.15)"},
-         {"dropout", "dropout probability (default 0)"}}};
+         {"dropout", "dropout probability (default 0)"}},
+        true};
     const lesson::LessonArgs args = lesson::parse_lesson_args(argc, argv, info);
     if (!args.ok) return args.exit_code;
 
@@ -168,6 +169,8 @@ static int lesson_main(int argc, char** argv) {
     }
     config.seed = args.seed;
     config.steps = args.steps;
+    config.checkpoint.every = args.checkpoint_every;
+    config.checkpoint.resume = args.resume;
     if (args.quick) {  // every part runs, on a sliver of the data
         config.steps = std::min<std::int64_t>(config.steps, 20);
         config.batch_size = 32;
@@ -206,7 +209,9 @@ int run(const lesson::LessonArgs& args, const TrainConfig& config, const std::ve
     std::vector<TaskReport> reports;
     std::vector<std::string> paths;
     for (Task t : tasks) {
-        reports.push_back(run_task(t, config));
+        TrainConfig task_config = config;  // each task its own checkpoint file
+        task_config.checkpoint.path = lesson::out_path(args, std::string("checkpoint_") + task_name(t) + ".safetensors");
+        reports.push_back(run_task(t, task_config));
         const auto p = draw_attention(reports.back(), config, args, t == Task::Translate);
         paths.insert(paths.end(), p.begin(), p.end());
     }

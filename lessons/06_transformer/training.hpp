@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "lessons/06_transformer/tasks.hpp"
+#include "lessons/common/resume.hpp"
 #include "nn/transformer/decoding.hpp"
 
 namespace qkv::lesson06 {
@@ -45,6 +46,8 @@ struct TrainConfig {
     std::int64_t curve_points = 10;  // held-out loss evaluations over the run
     std::int64_t beam_size = 4;
     double length_alpha = 0.6;
+    // checkpoints every so many steps, and --resume (lessons/common/resume.hpp); off by default
+    lesson::ResumeOptions checkpoint;
 };
 
 nn::TransformerConfig model_config(const TaskSpec& spec, const TrainConfig& config);
@@ -67,7 +70,10 @@ struct TrainResult {
 double evaluate_loss(nn::Transformer& model, const std::vector<Example>& examples, double label_smoothing);
 
 // Trains on `spec`: builds the model from Generator(config.seed), the held-out set from its
-// own seed, and calls on_step(step, loss, model) after each step (step counts from 1).
+// own seed, and calls on_step(step, loss, model) after each step (step counts from 1). With
+// config.checkpoint set it saves a checkpoint at intervals and can resume from one, ending with
+// the same numbers as a run never stopped (with dropout 0: the dropout layers' own generators
+// are not saved).
 TrainResult train(const TaskSpec& spec, const TrainConfig& config,
                   const std::function<void(std::int64_t, double, nn::Transformer&)>& on_step = {});
 

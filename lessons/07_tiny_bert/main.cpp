@@ -289,7 +289,8 @@ static int lesson_main(int argc, char** argv) {
         {{"finetune-from", "skip pre-training: fine-tune from a checkpoint folder the lesson saved (OUT/pretrained)"},
          {"finetune-steps", "fine-tuning steps of each run (default 150)"},
          {"load-hf", "run a BERT checkpoint folder (config.json, vocab.txt, model.safetensors) on --fill and exit"},
-         {"fill", "with --load-hf: a sentence with [MASK] words to fill in (default \"the [MASK] eats fish\")"}}};
+         {"fill", "with --load-hf: a sentence with [MASK] words to fill in (default \"the [MASK] eats fish\")"}},
+        true};
     const lesson::LessonArgs args = lesson::parse_lesson_args(argc, argv, info);
     if (!args.ok) return args.exit_code;
     LessonSettings s = args.quick ? LessonSettings::quick() : defaults;
@@ -313,6 +314,7 @@ static int lesson_main(int argc, char** argv) {
     }
     s.pretrain.steps = args.quick ? std::min(args.steps, s.pretrain.steps) : args.steps;
     s.pretrain.seed = args.seed;
+    s.pretrain.checkpoint = {lesson::out_path(args, "pretraining_checkpoint.safetensors"), args.checkpoint_every, args.resume};
 
     std::printf("Lesson 07: a tiny BERT, pre-trained and fine-tuned (seed %llu)\n\n",
                 static_cast<unsigned long long>(args.seed));

@@ -43,6 +43,9 @@ std::string usage(const LessonInfo& info) {
     u << "  --threads N     worker threads (default: QKV_NUM_THREADS or all hardware threads)\n"
       << "  --quick         a run of a few seconds that still exercises every part\n"
       << "  --out DIR       where pictures and checkpoints go (default ./" << default_out_dir(info) << ")\n";
+    if (info.resumable)
+        u << "  --checkpoint-every N  save a checkpoint into --out every N steps (default 100)\n"
+          << "  --resume        continue from the checkpoint in --out (the numbers match a run never stopped)\n";
     for (const auto& [name, help] : info.extra_flags) u << "  --" << name << std::string(name.size() < 14 ? 14 - name.size() : 1, ' ') << help << "\n";
     return u.str();
 }
@@ -81,10 +84,15 @@ LessonArgs parse_lesson_args(int argc, const char* const* argv, const LessonInfo
             args.quick = true;
             continue;
         }
+        if (flag == "--resume" && info.resumable) {
+            args.resume = true;
+            continue;
+        }
         if (flag.rfind("--", 0) != 0) return error("unexpected argument '" + flag + "'");
         const std::string name = flag.substr(2);
         const bool known = name == "seed" || name == "threads" || name == "out" ||
-                           (name == "steps" && info.default_steps > 0) || info.extra_flags.count(name);
+                           (name == "steps" && info.default_steps > 0) ||
+                           (name == "checkpoint-every" && info.resumable) || info.extra_flags.count(name);
         if (!known) return error("unknown flag '" + flag + "'");
         if (i + 1 >= argc) return error("flag '" + flag + "' needs a value");
         const std::string value = argv[++i];
@@ -97,6 +105,9 @@ LessonArgs parse_lesson_args(int argc, const char* const* argv, const LessonInfo
             if (!parse_number(value, args.threads) || args.threads < 1 || args.threads > max_num_threads)
                 return error("--threads needs a whole number from 1 to " + std::to_string(max_num_threads) + ", got '" +
                              value + "'");
+        } else if (name == "checkpoint-every") {
+            if (!parse_number(value, args.checkpoint_every) || args.checkpoint_every < 1)
+                return error("--checkpoint-every needs a whole number >= 1, got '" + value + "'");
         } else if (name == "out") {
             if (value.empty()) return error("--out needs a folder name");
             args.out_dir = value;

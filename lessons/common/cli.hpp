@@ -23,6 +23,9 @@ struct LessonInfo {
     std::int64_t default_steps = 0;  // 0: the lesson does not train (no --steps)
     // Extra flags: name (without --) -> help text. Their values are strings in LessonArgs::extra.
     std::map<std::string, std::string> extra_flags;
+    // Lessons that train for long (06, 07) save a checkpoint every --checkpoint-every steps
+    // into --out and take --resume (lessons/common/resume.hpp).
+    bool resumable = false;
 };
 
 struct LessonArgs {
@@ -34,6 +37,8 @@ struct LessonArgs {
     bool quick = false;
     std::string out_dir;   // created and write-tested by parse_lesson_args
     std::map<std::string, std::string> extra;
+    bool resume = false;                // --resume (resumable lessons)
+    std::int64_t checkpoint_every = 100;  // --checkpoint-every N (resumable lessons)
 };
 
 // Parses argv; prints usage to stdout for --help, or an error and the usage to stderr.

@@ -36,6 +36,9 @@ struct Target {
 inline constexpr Target targets[] = {{"npy", npy},   {"safetensors", safetensors}, {"json", json},
                                      {"vocab", vocab}, {"bert_config", bert_config}, {"checkpoint", checkpoint}};
 
+// Writes the seed corpus, one folder per target, under `root` (seeds.cpp).
+void write_seeds(const std::string& root);
+
 // Writes `bytes` to a file of this process (in the temp folder) and returns its path.
 std::string scratch_file(std::string_view bytes, const char* tag);
 
