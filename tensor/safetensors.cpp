@@ -235,6 +235,9 @@ SafetensorsFile load_safetensors(const std::string& path) {
     const std::size_t data_start = length_field_bytes + header_len;
     const std::uint64_t buffer_size = bytes.size() - data_start;
     SafetensorsFile out;
+    const std::size_t members = header.as_object().size();
+    if (members - (header.find("__metadata__") ? 1 : 0) > max_tensors)
+        bad_file(path, "header lists more than ", max_tensors, " tensors");
     std::vector<Entry> entries;
     for (const auto& [name, value] : header.as_object()) {
         if (name == "__metadata__") out.metadata = parse_metadata(value, path);

@@ -60,7 +60,10 @@ std::map<std::string, Shape> expected_shapes(const BertConfig& config) {
         Shape shape = t.shape();
         for (auto& d : shape)
             for (const auto& [marker, real] : real_of)
-                if (d == marker) d = real;
+                if (d == marker) {
+                    d = real;
+                    break;  // once: a real size may equal another marker
+                }
         out[name] = shape;
     }
     return out;
