@@ -157,7 +157,7 @@ void Optimizer::check_state_dict(const TensorMap& state) const {
         const Tensor& p = *param_of[name];
         // A parameter is updated at most once a step, so its count is at most the step count.
         if (k->counter && !count_in_range(t, steps))
-            problems.push_back(cat("'", key, "' must be an int64 0-d tensor in [0, step = ", steps, "], got ",
+            problems.push_back(cat("'", key, "' must be an int64 0-d tensor in [0, 'step'], got ",
                                    describe(t), is_int64_scalar(t) ? cat(" holding ", t.data<std::int64_t>()[0]) : ""));
         if (!k->counter && !(is_floating(t.dtype()) && t.shape() == p.shape()))
             problems.push_back(cat("'", key, "' must be a floating tensor of the parameter's shape ",
