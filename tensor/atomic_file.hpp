@@ -10,7 +10,10 @@
 namespace qkv {
 
 // On failure throws "write_file_atomically: ... 'path': <OS reason>", removes the temporary file
-// and leaves the target as it was. There is no fsync (the standard library has none): a crash of
+// and leaves the target as it was. The temporary is "path.tmp.XXXXXXXX" (13 bytes more, the
+// target's name shortened in it when needed to fit 255 bytes); after a successful rename, such
+// temporaries of the same target that nobody has written for 10 minutes (left by a killed
+// writer) are removed. There is no fsync (the standard library has none): a crash of
 // the program is covered, a power cut right after the rename may not be (see atomic_file.cpp).
 void write_file_atomically(const std::string& path, std::string_view bytes);
 // Reads a whole file of at most max_bytes; throws "op: cannot open 'path': reason" when it
