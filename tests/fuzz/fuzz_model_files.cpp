@@ -20,8 +20,13 @@ namespace {
 std::string_view as_text(const std::uint8_t* data, std::size_t size) { return {reinterpret_cast<const char*>(data), size}; }
 
 // WordPiece's promises over any text: every piece is in the vocabulary, ids are in range, and
-// encode_pair fits max_len.
+// encode_pair fits max_len. Text that is not UTF-8 is refused with qkv::Error, which is fine.
 void check_wordpiece(const nn::BertTokenizer& tok, std::string_view text) {
+    try {
+        (void)tok.tokenize(text);
+    } catch (const Error&) {
+        return;
+    }
     for (const std::string& piece : tok.tokenize(text))
         if (!tok.vocab().contains(piece)) broken("vocab", "tokenize gave '" + piece + "', which is not in the vocabulary");
     for (const std::int64_t id : tok.encode(text))
