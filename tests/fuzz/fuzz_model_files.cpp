@@ -32,7 +32,8 @@ void check_wordpiece(const nn::BertTokenizer& tok, std::string_view text) {
     for (const std::int64_t id : tok.encode(text))
         if (id < 0 || id >= tok.vocab().size()) broken("vocab", "encode gave id " + std::to_string(id));
     if (tok.vocab().contains(nn::special::cls) && tok.vocab().contains(nn::special::sep)) {
-        const std::size_t half = text.size() / 2;
+        std::size_t half = text.size() / 2;  // at a character boundary: both halves stay UTF-8
+        while (half > 0 && (static_cast<unsigned char>(text[half]) & 0xC0) == 0x80) --half;
         const nn::BertEncoding e = tok.encode_pair(text.substr(0, half), text.substr(half), 16);
         if (e.input_ids.size() > 16 || e.input_ids.size() != e.token_type_ids.size())
             broken("vocab", "encode_pair broke max_len or gave unequal id and segment lists");
