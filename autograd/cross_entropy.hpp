@@ -18,6 +18,11 @@ struct CrossEntropyOptions {
 //   loss is -sum_c q_c log softmax(logits)_c.
 //   Mean divides the sum by the number of counted (non-ignored) positions; None returns the
 //   per-position losses with targets' shape (0 at ignored positions).
+//   When every target is ignored, Mean is 0 / 0 = NaN, as in PyTorch since 1.11 (its PR #64572
+//   made the mean of an empty set NaN on purpose; pytorch/pytorch issues #70348 and #116349
+//   confirm it as intended), while the gradient is all zeros (no position is counted), so a
+//   training step on such a batch leaves the weights as they were; Sum gives 0 and None zeros.
+//   A training loop that can meet such a batch should skip it or use Sum.
 Var cross_entropy(const Var& logits, const Tensor& targets, const CrossEntropyOptions& options = {});
 
 }  // namespace qkv

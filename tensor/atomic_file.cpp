@@ -12,13 +12,17 @@
 // survive power loss need POSIX fsync on the file (and on the directory) before the rename.
 #include "tensor/atomic_file.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <random>
 #include <utility>
+#include <vector>
 
 #include "tensor/error.hpp"
 
@@ -26,17 +30,61 @@ namespace qkv {
 
 namespace {
 
-// "target.tmp.<random>.<counter>": the random part (drawn once per process) keeps two programs
-// writing the same target apart; the counter keeps two writes of this program apart.
+// "target.tmp.XXXXXXXX": 8 base-36 characters (41 bits) mixed from a per-process random token
+// and a counter, so two programs, or two writes of one program, get different names. The
+// suffix is 13 bytes; when the target's own name is so long that the two together would pass
+// the 255-byte limit of a file name, the temporary name keeps only the start of the target's.
+constexpr std::size_t max_name_bytes = 255;
+constexpr std::string_view temp_marker = ".tmp.";
+constexpr std::size_t temp_token_chars = 8;
+constexpr auto stale_age = std::chrono::minutes(10);
+
+std::string temp_prefix(const std::filesystem::path& target) {
+    std::string name = target.filename().string();
+    name.resize(std::min(name.size(), max_name_bytes - temp_marker.size() - temp_token_chars));
+    return name + std::string(temp_marker);
+}
+
 std::string temporary_name(const std::string& path) {
     static const std::uint64_t process_token = [] {
         std::random_device entropy;
         return (std::uint64_t{entropy()} << 32) ^ entropy();
     }();
     static std::atomic<std::uint64_t> counter{0};
-    char token[17];
-    std::snprintf(token, sizeof token, "%016llx", static_cast<unsigned long long>(process_token));
-    return cat(path, ".tmp.", token, '.', counter++);
+    // splitmix64's finaliser spreads the counter over all bits, so consecutive names differ
+    // everywhere, not only in the last character.
+    std::uint64_t z = process_token + 0x9E3779B97F4A7C15ULL * (counter++ + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    std::string token(temp_token_chars, '0');
+    for (auto& c : token) c = "0123456789abcdefghijklmnopqrstuvwxyz"[z % 36], z /= 36;
+    const std::filesystem::path target(path);
+    return (target.parent_path() / (temp_prefix(target) + token)).string();
+}
+
+// A temporary file of `path` left by a writer that was killed before its rename: named like
+// ours and not written to for stale_age (a live writer touches its file as it writes).
+// Removed after each successful save so that kills do not pile files up; errors are ignored,
+// as a leftover is harmless.
+void remove_stale_temporaries(const std::string& path) {
+    const std::filesystem::path target(path);
+    const std::string prefix = temp_prefix(target);
+    const std::filesystem::path folder = target.parent_path().empty() ? "." : target.parent_path();
+    std::error_code ec;
+    const auto now = std::filesystem::file_time_type::clock::now();
+    std::vector<std::filesystem::path> stale;
+    for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.size() != prefix.size() + temp_token_chars || name.compare(0, prefix.size(), prefix) != 0) continue;
+        if (!std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()), name.end(),
+                         [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); }))
+            continue;
+        std::error_code time_ec;
+        const auto written = std::filesystem::last_write_time(it->path(), time_ec);
+        if (!time_ec && now - written > stale_age) stale.push_back(it->path());
+    }
+    for (const auto& p : stale) std::filesystem::remove(p, ec);
 }
 
 // Owns an open FILE*, closing it (and ignoring errors) if nobody did on the success path.
@@ -83,18 +131,27 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
     if (const int error = write_and_close(handle, bytes)) give_up("cannot write the temporary file for", error);
     errno = 0;
     if (std::rename(temp.c_str(), path.c_str()) != 0) give_up("cannot rename the temporary file over", errno_or_eio());
+    remove_stale_temporaries(path);
 }
 
-std::string read_file(const std::string& path, const char* op) {
+std::string read_file(const std::string& path, const char* op, std::uint64_t max_bytes) {
     errno = 0;
     FileHandle handle;
     handle.file = std::fopen(path.c_str(), "rb");
     if (!handle.file) fail(op, "cannot open '", path, "': ", std::strerror(errno));
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (!ec && !std::filesystem::is_regular_file(status) && !std::filesystem::is_directory(status))
+        fail(op, "'", path, "' is not a regular file");
+    const std::uintmax_t size = ec ? 0 : std::filesystem::file_size(path, ec);
+    auto too_large = [&] { fail(op, "'", path, "' is larger than the limit of ", max_bytes, " bytes for this kind of file"); };
+    if (!ec && size > max_bytes) too_large();
     std::string bytes;
     char chunk[1 << 16];
     while (true) {
         const std::size_t n = std::fread(chunk, 1, sizeof chunk, handle.file);
         bytes.append(chunk, n);
+        if (bytes.size() > max_bytes) too_large();  // the file grew while we read it
         if (n < sizeof chunk) break;
     }
     // fread stops short at the end of the file or on an error (reading a directory: EISDIR).

@@ -2,18 +2,25 @@
 
 #include <cmath>
 
+#include "tensor/checked_math.hpp"
+
 namespace qkv {
 
-Tensor::Tensor(const Shape& shape, DType dtype)
-    : shape_(shape), strides_(contiguous_strides(shape)), offset_(0), dtype_(dtype) {
-    check_shape(shape, "Tensor");
-    storage_ = std::make_shared<Storage>(static_cast<std::size_t>(shape_numel(shape)) * dtype_size(dtype));
+namespace {
+std::size_t storage_bytes(const Shape& shape, DType dtype) {
+    return static_cast<std::size_t>(checked_mul(shape_numel(shape), static_cast<std::int64_t>(dtype_size(dtype)), "Tensor"));
+}
+}  // namespace
+
+// The shape is checked before anything is computed from it (strides, bytes).
+Tensor::Tensor(const Shape& shape, DType dtype) : shape_((check_shape(shape, "Tensor"), shape)), offset_(0), dtype_(dtype) {
+    strides_ = contiguous_strides(shape);
+    storage_ = std::make_shared<Storage>(storage_bytes(shape, dtype));
 }
 
 Tensor Tensor::uninitialized(const Shape& shape, DType dtype) {
     check_shape(shape, "Tensor");
-    const auto nbytes = static_cast<std::size_t>(shape_numel(shape)) * dtype_size(dtype);
-    return Tensor(std::make_shared<Storage>(nbytes, Storage::Uninitialized{}), shape, contiguous_strides(shape), 0,
+    return Tensor(std::make_shared<Storage>(storage_bytes(shape, dtype), Storage::Uninitialized{}), shape, contiguous_strides(shape), 0,
                   dtype);
 }
 
@@ -28,8 +35,9 @@ Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, s
     // The lowest and highest element positions the view can reach must lie inside the storage.
     std::int64_t lo = offset_, hi = offset_;
     for (std::size_t k = 0; k < shape_.size(); ++k) {
-        const std::int64_t reach = strides_[k] * (shape_[k] - 1);
-        (reach < 0 ? lo : hi) += reach;
+        const std::int64_t reach = checked_mul(strides_[k], shape_[k] - 1, "Tensor");
+        std::int64_t& end = reach < 0 ? lo : hi;
+        end = checked_add(end, reach, "Tensor");
     }
     const auto capacity = static_cast<std::int64_t>(storage_->nbytes() / dtype_size(dtype_));
     if (lo < 0 || hi >= capacity)

@@ -185,7 +185,7 @@ std::string hex_byte(unsigned char c) {
 // error names it. `depth` counts the arrays and objects we are inside.
 class Parser {
 public:
-    explicit Parser(std::string_view text) : text_(text) {}
+    Parser(std::string_view text, const JsonLimits& limits) : text_(text), limits_(limits) {}
 
     Json parse_document() {
         skip_whitespace();
@@ -221,6 +221,7 @@ private:
 
     Json parse_value(int depth) {
         if (pos_ >= text_.size()) error("expected a value, got end of input");
+        if (++values_ > limits_.max_values) error("more than ", limits_.max_values, " values in the text");
         switch (text_[pos_]) {
             case '{': return parse_object(depth + 1);
             case '[': return parse_array(depth + 1);
@@ -255,6 +256,8 @@ private:
             skip_whitespace();
             expect(':', "after an object key");
             skip_whitespace();
+            if (members.size() == limits_.max_object_members)
+                error("more than ", limits_.max_object_members, " members in one object");
             members.emplace_back(std::move(key), parse_value(depth));
             skip_whitespace();
             if (at(',')) {
@@ -280,6 +283,7 @@ private:
         }
         while (true) {
             skip_whitespace();
+            if (items.size() == limits_.max_array_items) error("more than ", limits_.max_array_items, " items in one array");
             items.push_back(parse_value(depth));
             skip_whitespace();
             if (at(',')) {
@@ -411,6 +415,8 @@ private:
 
     std::string_view text_;
     std::size_t pos_ = 0;
+    JsonLimits limits_;
+    std::size_t values_ = 0;  // values started so far, for limits_.max_values
 };
 
 // ---- the writer --------------------------------------------------------------------------------
@@ -502,7 +508,9 @@ private:
 
 }  // namespace
 
-Json parse_json(std::string_view text) { return Parser(text).parse_document(); }
+Json parse_json(std::string_view text) { return Parser(text, JsonLimits{}).parse_document(); }
+
+Json parse_json(std::string_view text, const JsonLimits& limits) { return Parser(text, limits).parse_document(); }
 
 std::string Json::dump(int indent) const {
     Writer writer(indent);

@@ -118,6 +118,17 @@ inline constexpr int json_max_depth = 64;
 // "parse_json: byte 12: expected ':' after an object key, got '1'".
 Json parse_json(std::string_view text);
 
+// Bounds for untrusted text whose tree would otherwise cost far more than the text: "[[],[],..."
+// is 3 bytes a value in the text and ~40 in the tree. A reader that knows its format (a
+// safetensors header: shapes of at most 64 sizes) passes tight ones; past a bound parse_json
+// throws "parse_json: byte 12: more than 64 items in one array" before building more.
+struct JsonLimits {
+    std::size_t max_values = static_cast<std::size_t>(-1);       // every value, nested ones included
+    std::size_t max_array_items = static_cast<std::size_t>(-1);  // items of any one array
+    std::size_t max_object_members = static_cast<std::size_t>(-1);  // members of any one object
+};
+Json parse_json(std::string_view text, const JsonLimits& limits);
+
 std::ostream& operator<<(std::ostream& out, const Json& value);  // compact dump()
 
 }  // namespace qkv

@@ -296,7 +296,7 @@ void append_elements(std::string& out, const Tensor& t) {
 
 Tensor load_npy(const std::string& path) {
     check_little_endian("load_npy");
-    const std::string bytes = read_file(path, "load_npy");
+    const std::string bytes = read_file(path, "load_npy", max_tensor_file_bytes);
     std::size_t data_start = 0;
     const NpyHeader header = HeaderParser(find_header(bytes, path, data_start), path).parse();
     if (header.fortran_order)

@@ -30,6 +30,13 @@ namespace {
 // The reference reader's limit too; real headers are at most a few MB.
 constexpr std::uint64_t max_header_bytes = 100'000'000;
 constexpr std::size_t length_field_bytes = 8;
+// The header's JSON tree is bounded, not only its text: "[1, 1, 1, ...]" costs ~40 bytes a
+// value in memory for 3 in the file. A shape has at most 64 sizes (as in .npy; NumPy's own
+// limit), a file at most 100,000 tensors (BERT-base has 200), and the whole header at most
+// 2,000,000 values, so parsing the largest allowed header takes on the order of 100 MB.
+constexpr std::size_t max_dims = 64;
+constexpr std::size_t max_tensors = 100'000;
+constexpr JsonLimits header_limits{.max_values = 2'000'000, .max_array_items = max_dims, .max_object_members = max_tensors + 1};
 
 void check_little_endian([[maybe_unused]] const char* op) {
     if constexpr (std::endian::native != std::endian::little)
@@ -173,6 +180,13 @@ Tensor read_tensor(const Entry& e, const char* buffer) {
     return t;
 }
 
+// A name save_safetensors could write back and a C string could hold: not empty, no U+0000.
+const std::string& check_name(const std::string& name, const std::string& path) {
+    if (name.empty()) bad_file(path, "a tensor has the empty name \"\"");
+    if (name.find('\0') != std::string::npos) bad_file(path, "tensor name ", Json(name).dump(), " contains U+0000");
+    return name;
+}
+
 // ---- writing -----------------------------------------------------------------------------------
 
 void append_le64(std::string& out, std::uint64_t value) {
@@ -198,7 +212,7 @@ Json shape_json(const Shape& shape) {
 
 SafetensorsFile load_safetensors(const std::string& path) {
     check_little_endian("load_safetensors");
-    const std::string bytes = read_file(path, "load_safetensors");
+    const std::string bytes = read_file(path, "load_safetensors", max_tensor_file_bytes);
     if (bytes.size() < length_field_bytes)
         bad_file(path, "file has ", bytes.size(), " bytes, too few for the 8-byte header length");
     std::uint64_t header_len = 0;
@@ -213,7 +227,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
 
     Json header;
     try {
-        header = parse_json(header_text);
+        header = parse_json(header_text, header_limits);
     } catch (const Error& e) {
         bad_file(path, "header is not valid JSON (", e.what(), ")");
     }
@@ -221,10 +235,13 @@ SafetensorsFile load_safetensors(const std::string& path) {
     const std::size_t data_start = length_field_bytes + header_len;
     const std::uint64_t buffer_size = bytes.size() - data_start;
     SafetensorsFile out;
+    const std::size_t members = header.as_object().size();
+    if (members - (header.find("__metadata__") ? 1 : 0) > max_tensors)
+        bad_file(path, "header lists more than ", max_tensors, " tensors");
     std::vector<Entry> entries;
     for (const auto& [name, value] : header.as_object()) {
         if (name == "__metadata__") out.metadata = parse_metadata(value, path);
-        else entries.push_back(parse_entry(name, value, buffer_size, path));
+        else entries.push_back(parse_entry(check_name(name, path), value, buffer_size, path));
     }
     std::vector<const Entry*> ranges;
     for (const Entry& e : entries) ranges.push_back(&e);
@@ -246,6 +263,8 @@ void save_safetensors(const std::string& path, const TensorMap& tensors, const s
     std::string data;
     for (const auto& [name, t] : tensors) {
         if (name.empty()) fail("save_safetensors", "'", path, "': tensor names must not be empty");
+        if (name.find('\0') != std::string::npos)
+            fail("save_safetensors", "'", path, "': tensor name ", Json(name).dump(), " contains U+0000");
         if (name == "__metadata__")
             fail("save_safetensors", "'", path, "': the name __metadata__ is reserved for the metadata map");
         if (!t.defined()) fail("save_safetensors", "'", path, "': tensor '", name, "' is undefined");

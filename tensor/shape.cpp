@@ -1,14 +1,14 @@
 #include "tensor/shape.hpp"
 
-#include <limits>
 
+#include "tensor/checked_math.hpp"
 #include "tensor/error.hpp"
 
 namespace qkv {
 
 std::int64_t shape_numel(const Shape& shape) {
     std::int64_t n = 1;
-    for (auto s : shape) n *= s;
+    for (auto s : shape) n = checked_mul(n, s, "shape_numel");
     return n;
 }
 
@@ -17,7 +17,7 @@ Strides contiguous_strides(const Shape& shape) {
     std::int64_t step = 1;
     for (std::size_t k = shape.size(); k-- > 0;) {
         strides[k] = step;
-        step *= shape[k] > 0 ? shape[k] : 1;
+        step = checked_mul(step, shape[k] > 0 ? shape[k] : 1, "contiguous_strides");
     }
     return strides;
 }
@@ -66,9 +66,7 @@ void check_shape(const Shape& shape, const char* op) {
     std::int64_t n = 1;
     for (auto s : shape) {
         if (s < 0) fail(op, "negative size ", s, " in shape ", shape_str(shape));
-        if (s > 0 && n > std::numeric_limits<std::int64_t>::max() / s)
-            fail(op, "shape ", shape_str(shape), " has too many elements");
-        n *= s;
+        if (__builtin_mul_overflow(n, s, &n)) fail(op, "shape ", shape_str(shape), " has too many elements");
     }
 }
 

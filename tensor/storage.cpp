@@ -18,7 +18,7 @@
 namespace qkv::storage_cache {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(QKV_ASAN)
 constexpr bool enabled = false;
 #else
 constexpr bool enabled = true;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "tensor/checked_math.hpp"
 #include "tensor/core.hpp"
 
 namespace qkv {
@@ -19,7 +20,7 @@ Shape infer_shape(Shape shape, std::int64_t numel, const Shape& from, const char
         } else if (shape[k] < 0) {
             fail(op, "invalid size ", shape[k], " in ", shape_str(shape));
         } else {
-            known *= shape[k];
+            known = checked_mul(known, shape[k], op);
         }
     }
     if (unknown_at >= 0) {

@@ -109,7 +109,7 @@ void attention_matmul() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int lesson_main(int argc, char** argv) {
     lesson::LessonArgs args = lesson::parse_lesson_args(
         argc, argv,
         {"01_tensors", "Tensors in memory: storage, shape, strides, offset; views; broadcasting; batched matmul.", 0, {},
@@ -125,3 +125,5 @@ int main(int argc, char** argv) {
     std::cout << lesson::tr("\nThis lesson prints and writes no files.\n", "\n这一课只打印,不写任何文件。\n");
     return 0;
 }
+
+int main(int argc, char** argv) { return qkv::lesson::guarded_main(lesson_main, argc, argv); }

@@ -135,7 +135,7 @@ void compare_optimizers(const lesson::LessonArgs& args) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int lesson_main(int argc, char** argv) {
     const lesson::LessonArgs args = lesson::parse_lesson_args(
         argc, argv, {"02_autograd", "reverse-mode autograd: a graph, its gradients, gradcheck, an MLP fit", 1500, {}});
     if (!args.ok) return args.exit_code;
@@ -148,3 +148,5 @@ int main(int argc, char** argv) {
     compare_optimizers(args);
     return 0;
 }
+
+int main(int argc, char** argv) { return qkv::lesson::guarded_main(lesson_main, argc, argv); }

@@ -239,7 +239,7 @@ void show_kernel_regression(const lesson::LessonArgs& args) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int lesson_main(int argc, char** argv) {
     // --mine (exercise 03.2): the examples run on the student's own attention.
     const bool mine = lesson::take_flag(argc, argv, "--mine");
     const lesson::LessonArgs args = lesson::parse_lesson_args(
@@ -263,3 +263,5 @@ int main(int argc, char** argv) {
         return 0;
     });
 }
+
+int main(int argc, char** argv) { return qkv::lesson::guarded_main(lesson_main, argc, argv); }

@@ -362,7 +362,7 @@ void run_gates(const lesson::LessonArgs& args) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int lesson_main(int argc, char** argv) {
     const lesson::LessonInfo info{
         "04_bahdanau_seq2seq",
         "Bahdanau attention in a GRU encoder-decoder: reversal, dates, and the same model without attention "
@@ -430,3 +430,5 @@ int main(int argc, char** argv) {
     }
     return 0;
 }
+
+int main(int argc, char** argv) { return qkv::lesson::guarded_main(lesson_main, argc, argv); }

@@ -257,7 +257,7 @@ void show_heads(const lesson::LessonArgs& args, PairModel& model, const TaskConf
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int lesson_main(int argc, char** argv) {
     // --mine (EXERCISES.md): train with your own multi-head attention (exercises 05.1, 05.3).
     const bool mine = lesson::take_flag(argc, argv, "--mine");
     const lesson::LessonArgs args = lesson::parse_lesson_args(
@@ -285,3 +285,5 @@ int main(int argc, char** argv) {
     show_heads(args, model, task, config, example);
     return 0;
 }
+
+int main(int argc, char** argv) { return qkv::lesson::guarded_main(lesson_main, argc, argv); }

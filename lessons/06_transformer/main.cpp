@@ -153,7 +153,7 @@ TrainConfig config_for(const lesson::LessonArgs& args, Task t, const TrainConfig
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int lesson_main(int argc, char** argv) {
     TrainConfig config;
     const lesson::LessonInfo info{
         "06_transformer",
@@ -167,7 +167,9 @@ int main(int argc, char** argv) {
          {"layers", "encoder layers, and as many decoder layers (default 2)"},
          {"warmup", "warmup steps of the Noam schedule (default 100)"},
          {"lr-factor", "the Noam schedule's factor: peak lr = factor / sqrt(d_model * warmup) (default 0.15)"},
-         {"dropout", "dropout probability (default 0)"}}};
+         {"dropout", "dropout probability (default 0)"}},
+        {},
+        true};
     // --mine (EXERCISES.md): decode with your own beam-search step (exercise 06.2).
     const bool mine = lesson::take_flag(argc, argv, "--mine");
     const lesson::LessonArgs args = lesson::parse_lesson_args(argc, argv, info);
@@ -187,6 +189,8 @@ int main(int argc, char** argv) {
     }
     config.seed = args.seed;
     config.steps = args.steps;
+    config.checkpoint.every = args.checkpoint_every;
+    config.checkpoint.resume = args.resume;
 
     // A configuration the model refuses (say share_embeddings with translate's two
     // vocabularies) ends the run with its message, not with std::terminate.
@@ -224,8 +228,10 @@ int run(const lesson::LessonArgs& args, const TrainConfig& config, const std::ve
     std::vector<TaskReport> reports;
     std::vector<std::string> paths;
     for (Task t : tasks) {
-        reports.push_back(run_task(t, config_for(args, t, config)));
-        const auto p = draw_attention(reports.back(), config_for(args, t, config), args, t == Task::Translate);
+        TrainConfig task_config = config_for(args, t, config);  // each task its own checkpoint file
+        task_config.checkpoint.path = lesson::out_path(args, std::string("checkpoint_") + task_name(t) + ".safetensors");
+        reports.push_back(run_task(t, task_config));
+        const auto p = draw_attention(reports.back(), task_config, args, t == Task::Translate);
         paths.insert(paths.end(), p.begin(), p.end());
     }
 
@@ -263,3 +269,5 @@ int run(const lesson::LessonArgs& args, const TrainConfig& config, const std::ve
 }
 
 }  // namespace
+
+int main(int argc, char** argv) { return qkv::lesson::guarded_main(lesson_main, argc, argv); }

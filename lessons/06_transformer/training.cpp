@@ -1,6 +1,7 @@
 #include "lessons/06_transformer/training.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "nn/data/batch.hpp"
 #include "nn/optim/adam.hpp"
@@ -81,7 +82,18 @@ TrainResult train(const TaskSpec& spec, const TrainConfig& c,
                                          r.data.held_out.begin() + std::min<std::int64_t>(c.curve_items, c.held_out));
     const std::int64_t curve_every = std::max<std::int64_t>(1, c.steps / std::max<std::int64_t>(1, c.curve_points));
 
-    for (std::int64_t step = 1; step <= c.steps; ++step) {
+    // Everything the run's numbers depend on, so a checkpoint of another run is refused.
+    const std::string run = cat(std::filesystem::path(c.checkpoint.path).filename().string(), " d_model=", c.d_model,
+                                " heads=", c.num_heads, " layers=", c.num_layers, " d_ff=", c.d_ff, " dropout=", c.dropout,
+                                " norm_first=", c.norm_first, " share=", c.share_embeddings, " steps=", c.steps,
+                                " batch=", c.batch_size, " warmup=", c.warmup, " lr_factor=", c.lr_factor,
+                                " smoothing=", c.label_smoothing, " clip=", c.clip_norm, " seed=", c.seed,
+                                " held_out=", c.held_out, " curve=", c.curve_items, "/", c.curve_points);
+    lesson::RunCheckpoint checkpoint(c.checkpoint, model, optimizer, {{"init", &init_gen}, {"data", &data_gen}},
+                                     {{"steps", &r.steps}, {"train_loss", &r.train_loss}, {"lr", &r.lr},
+                                      {"curve_steps", &r.curve_steps}, {"held_loss", &r.held_loss}},
+                                     run);
+    for (std::int64_t step = checkpoint.first_step(); step <= c.steps; ++step) {
         std::vector<Example> items;
         for (std::int64_t i = 0; i < c.batch_size; ++i) items.push_back(sample_training(spec, r.data, data_gen));
         const Batch b = make_batch(items);
@@ -105,6 +117,7 @@ TrainResult train(const TaskSpec& spec, const TrainConfig& c,
             r.held_loss.push_back(evaluate_loss(model, curve_set, c.label_smoothing));
         }
         if (on_step) on_step(step, loss.item(), model);
+        if (!checkpoint.after_step(step, c.steps)) break;
     }
     model.eval();
     return r;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "lessons/06_transformer/tasks.hpp"
+#include "lessons/common/resume.hpp"
 #include "nn/transformer/decoding.hpp"
 
 namespace qkv::lesson06 {
@@ -50,6 +51,8 @@ struct TrainConfig {
     std::function<std::vector<nn::Hypothesis>(nn::Transformer&, const Tensor& src_ids, const Tensor& src_key_padding,
                                               const nn::BeamOptions&)>
         beam_search;
+    // checkpoints every so many steps, and --resume (lessons/common/resume.hpp); off by default
+    lesson::ResumeOptions checkpoint;
 };
 
 // --quick: copy trains long enough to learn (greedy exact match >= 0.9 on its held-out items,
@@ -78,7 +81,10 @@ struct TrainResult {
 double evaluate_loss(nn::Transformer& model, const std::vector<Example>& examples, double label_smoothing);
 
 // Trains on `spec`: builds the model from Generator(config.seed), the held-out set from its
-// own seed, and calls on_step(step, loss, model) after each step (step counts from 1).
+// own seed, and calls on_step(step, loss, model) after each step (step counts from 1). With
+// config.checkpoint set it saves a checkpoint at intervals and can resume from one, ending with
+// the same numbers as a run never stopped (with dropout 0: the dropout layers' own generators
+// are not saved).
 TrainResult train(const TaskSpec& spec, const TrainConfig& config,
                   const std::function<void(std::int64_t, double, nn::Transformer&)>& on_step = {});
 

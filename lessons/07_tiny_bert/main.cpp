@@ -293,7 +293,7 @@ void finetune_and_report(nn::BertForPreTraining& model, const nn::BertTokenizer&
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int lesson_main(int argc, char** argv) {
     const LessonSettings defaults;
     const lesson::LessonInfo info{
         "07_tiny_bert",
@@ -303,7 +303,9 @@ int main(int argc, char** argv) {
         {{"finetune-from", "skip pre-training: fine-tune from a checkpoint folder the lesson saved (OUT/pretrained)"},
          {"finetune-steps", "fine-tuning steps of each run (default 150)"},
          {"load-hf", "run a BERT checkpoint folder (config.json, vocab.txt, model.safetensors) on --fill and exit"},
-         {"fill", "with --load-hf: a sentence with [MASK] words to fill in (default \"the [MASK] eats fish\")"}}};
+         {"fill", "with --load-hf: a sentence with [MASK] words to fill in (default \"the [MASK] eats fish\")"}},
+        {},
+        true};
     // --mine (EXERCISES.md): pre-train with your own masking and MLM loss (exercises 07.1, 07.2).
     const bool mine = lesson::take_flag(argc, argv, "--mine");
     const lesson::LessonArgs args = lesson::parse_lesson_args(argc, argv, info);
@@ -337,6 +339,7 @@ int main(int argc, char** argv) {
     }
     s.pretrain.steps = args.quick ? std::min(args.steps, s.pretrain.steps) : args.steps;
     s.pretrain.seed = args.seed;
+    s.pretrain.checkpoint = {lesson::out_path(args, "pretraining_checkpoint.safetensors"), args.checkpoint_every, args.resume};
 
     std::printf(lesson::tr("Lesson 07: a tiny BERT, pre-trained and fine-tuned (seed %llu)\n\n",
                            "第 07 课:一个小小的 BERT,预训练与微调(种子 %llu)\n\n"),
@@ -364,3 +367,5 @@ int main(int argc, char** argv) {
     for (const std::string& p : written) std::cout << "  " << p << "\n";
     return 0;
 }
+
+int main(int argc, char** argv) { return qkv::lesson::guarded_main(lesson_main, argc, argv); }

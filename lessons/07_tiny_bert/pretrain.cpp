@@ -38,7 +38,13 @@ PretrainCurves pretrain(nn::BertForPreTraining& model, const LessonData& data, c
     model.train();
 
     PretrainCurves curves;
-    for (std::int64_t step = 1; step <= options.steps; ++step) {
+    const std::string run = cat("07 pretraining steps=", options.steps, " batch=", options.batch_size, " lr=", options.lr,
+                                " warmup=", options.warmup_fraction, " wd=", options.weight_decay,
+                                " clip=", options.clip_norm, " seed=", options.seed, " vocab=", vocab.size());
+    lesson::RunCheckpoint checkpoint(options.checkpoint, model, optimizer, {{"pairs", &pair_gen}, {"masks", &mask_gen}},
+                                     {{"steps", &curves.steps}, {"mlm_loss", &curves.mlm_loss}, {"nsp_loss", &curves.nsp_loss}},
+                                     run);
+    for (std::int64_t step = checkpoint.first_step(); step <= options.steps; ++step) {
         std::vector<SentencePair> pairs;
         for (std::int64_t i = 0; i < options.batch_size; ++i) pairs.push_back(sample_pair(data.train, pair_gen));
         const Batch batch = make_pair_batch(pairs, vocab);
@@ -62,6 +68,7 @@ PretrainCurves pretrain(nn::BertForPreTraining& model, const LessonData& data, c
         curves.mlm_loss.push_back(mlm.item());
         curves.nsp_loss.push_back(nsp.item());
         if (on_step) on_step(step, mlm.item(), nsp.item());
+        if (!checkpoint.after_step(step, options.steps)) break;
     }
     return curves;
 }

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "lessons/07_tiny_bert/data.hpp"
+#include "lessons/common/resume.hpp"
 #include "nn/bert/masking.hpp"
 #include "nn/bert/pretraining.hpp"
 
@@ -23,6 +24,7 @@ struct PretrainOptions {
     // nn::mask_tokens and masked_lm_loss_at_chosen. A loss given here gets the full (B, T, V) logits.
     std::function<nn::MaskedTokens(const Tensor& ids, const nn::Vocab&, Generator&)> mask_tokens;
     std::function<Var(const Var& mlm_logits, const Tensor& targets, const Tensor& chosen)> mlm_loss;
+    lesson::ResumeOptions checkpoint;  // checkpoints and --resume (lessons/common/resume.hpp); off by default
 };
 
 // The lesson's model: 2 layers, width 64, 4 heads of 16, FFN 256, inputs up to 32 tokens, and
@@ -37,6 +39,8 @@ struct PretrainCurves {
 };
 
 // Trains `model` in place. `on_step(step, mlm, nsp)` is called after every step (1-based).
+// With options.checkpoint set, saves at intervals and can resume, ending bit-identical to a
+// run never stopped (the model has no dropout).
 PretrainCurves pretrain(nn::BertForPreTraining& model, const LessonData& data, const PretrainOptions& options,
                         const std::function<void(std::int64_t, double, double)>& on_step = {});
 

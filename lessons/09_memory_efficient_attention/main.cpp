@@ -330,7 +330,7 @@ void kv_cache(const lesson::LessonArgs& args) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int lesson_main(int argc, char** argv) {
     const bool mine = lesson::take_flag(argc, argv, "--mine");
     const lesson::LessonInfo info{"09_memory_efficient_attention",
                                   "memory-efficient (tiled) attention, packed variable-length batches, the KV cache "
@@ -382,3 +382,4 @@ int main(int argc, char** argv) {
         return 0;
     });
 }
+int main(int argc, char** argv) { return qkv::lesson::guarded_main(lesson_main, argc, argv); }

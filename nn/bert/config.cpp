@@ -44,7 +44,12 @@ void BertConfig::validate() const {
     for (const auto& [name, p] : {std::pair{"hidden_dropout_prob", hidden_dropout_prob},
                                   std::pair{"attention_probs_dropout_prob", attention_probs_dropout_prob}})
         if (!(p >= 0.0 && p < 1.0)) fail("BertConfig", name, " must be in [0, 1), got ", p);
-    if (!(layer_norm_eps > 0.0)) fail("BertConfig", "layer_norm_eps must be > 0, got ", layer_norm_eps);
+    if (!(layer_norm_eps > 0.0 && layer_norm_eps <= 1.0))
+        fail("BertConfig", "layer_norm_eps must be in (0, 1], got ", layer_norm_eps);
+    // The std of the initial weights: 0 would make every head identical, and a negative or
+    // infinite one is not a standard deviation.
+    if (!(initializer_range > 0.0 && initializer_range <= 1.0))
+        fail("BertConfig", "initializer_range must be in (0, 1], got ", initializer_range);
     if (pad_token_id < 0 || pad_token_id >= vocab_size)
         fail("BertConfig", "pad_token_id ", pad_token_id, " is outside the vocabulary of ", vocab_size);
     if (hidden_act != "gelu" && !is_tanh_gelu(hidden_act))
@@ -72,6 +77,10 @@ Json BertConfig::to_json() const {
 BertConfig BertConfig::from_json(const Json& json) {
     if (!json.is_object()) fail("BertConfig", "config.json must hold an object, got ", json_kind_name(json.kind()));
     BertConfig c;
+    // The sizes that make the model's shape must be stated: "{}" would silently describe
+    // bert-base, whatever the weights beside it are. (The rest keep BERT's defaults.)
+    for (const char* key : {"vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size"})
+        if (!json.find(key)) fail("BertConfig", "config.json lacks \"", key, "\" (the model's sizes must be stated)");
     auto read_int = [&](const char* key, std::int64_t& field) {
         if (const Json* v = json.find(key)) {
             if (!v->is_int()) fail("BertConfig", "\"", key, "\" must be an integer, got ", json_kind_name(v->kind()));
@@ -107,8 +116,11 @@ BertConfig BertConfig::from_json(const Json& json) {
     return c;
 }
 
+// A config.json is a few hundred bytes.
+constexpr std::uint64_t max_config_file_bytes = std::uint64_t{1} << 20;
+
 BertConfig BertConfig::load(const std::string& path) {
-    const std::string text = read_file(path, "BertConfig::load");  // its error names the path
+    const std::string text = read_file(path, "BertConfig::load", max_config_file_bytes);  // its error names the path
     try {
         return from_json(parse_json(text));
     } catch (const Error& e) {

@@ -39,11 +39,14 @@ struct BertConfig {
 
     // Throws naming the field when a size is < 1 or absurdly large (see config.cpp), the sizes
     // together exceed 1e9 parameters, the heads do not divide the width, a probability is
-    // outside [0, 1), or the activation is unknown.
+    // outside [0, 1), layer_norm_eps or initializer_range is outside (0, 1], or the activation
+    // is unknown.
     void validate() const;
 
     // To and from Hugging Face's config.json. Reading ignores fields it does not use
-    // (architectures, model_type, ...) and keeps the defaults above for missing ones.
+    // (architectures, model_type, ...) and keeps the defaults above for missing ones, except
+    // the five sizes vocab_size, hidden_size, num_hidden_layers, num_attention_heads and
+    // intermediate_size, which must be present.
     Json to_json() const;
     static BertConfig from_json(const Json& json);
     static BertConfig load(const std::string& path);  // a config.json file

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "nn/bert/pretraining.hpp"
 #include "nn/text/wordpiece.hpp"
@@ -35,7 +36,12 @@ TensorMap hf_state_dict(BertForPreTraining& model, bool include_decoder = false)
 // Copies `tensors` (Hugging Face's names, possibly with the extras above) into `model`.
 void load_hf_state_dict(BertForPreTraining& model, const TensorMap& tensors);
 
-// Writes config.json, vocab.txt and model.safetensors into `dir` (created if missing).
+// Present in a folder while save_hf_pretrained replaces its files (see hf_checkpoint.cpp).
+inline constexpr std::string_view hf_save_marker = ".qkv_save_in_progress";
+
+// Writes config.json, vocab.txt and model.safetensors into `dir` (created if missing). Each is
+// written atomically, and the marker above covers the three together: a save killed halfway
+// leaves it behind, and load_hf_pretrained refuses the folder until a save completes.
 void save_hf_pretrained(const std::string& dir, BertForPreTraining& model, const Vocab& vocab,
                         bool include_decoder = false);
 

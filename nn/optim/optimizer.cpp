@@ -14,6 +14,10 @@ Tensor int64_scalar(std::int64_t v) { return from_vector(std::vector<std::int64_
 
 bool is_int64_scalar(const Tensor& t) { return t.dtype() == DType::Int64 && t.dim() == 0; }
 
+// The largest step count: beyond 2^53 a double (Adam's beta^t) no longer tells consecutive
+// steps apart, and a count read from a file must leave room to count on without overflow.
+constexpr std::int64_t max_step_count = std::int64_t{1} << 53;
+
 std::string joined(const std::vector<std::string>& parts) {
     std::string out;
     for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
@@ -57,15 +61,18 @@ void Optimizer::set_lr(double lr) {
     lr_ = lr;
 }
 
+// Infinity is never a usable hyperparameter (lr = inf turns every weight to -inf), so an
+// unbounded range still asks for a finite value.
 void Optimizer::check_range(const char* what, double value, double lo, double hi, bool open_hi) const {
-    const bool ok = value >= lo && (open_hi ? value < hi : value <= hi);  // false for NaN
+    const bool ok = std::isfinite(value) && value >= lo && (open_hi ? value < hi : value <= hi);  // false for NaN
     if (ok) return;
-    if (std::isinf(hi)) fail(name_, what, " must be >= ", lo, ", got ", value);
+    if (std::isinf(hi)) fail(name_, what, " must be finite and >= ", lo, ", got ", value);
     fail(name_, what, " must be in [", lo, ", ", hi, open_hi ? ")" : "]", ", got ", value);
 }
 
 void Optimizer::step() {
     NoGradGuard no_grad;
+    if (step_count_ >= max_step_count) fail(name_, "step count ", step_count_, " has reached the limit of 2^53 steps");
     ++step_count_;
     for (const auto& [name, p] : params_) {
         const Tensor& grad = p.grad();
@@ -114,10 +121,21 @@ void Optimizer::check_state_dict(const TensorMap& state) const {
         if (it == state.end()) problems.push_back(cat("no '", key, "' entry"));
         return it == state.end() ? nullptr : &it->second;
     };
-    if (const Tensor* t = find("step"); t && !(is_int64_scalar(*t) && t->item() >= 0))
-        problems.push_back(cat("'step' must be a non-negative int64 0-d tensor, got ", describe(*t)));
-    if (const Tensor* t = find("lr"); t && !(is_floating(t->dtype()) && t->dim() == 0 && t->item() >= 0))
-        problems.push_back(cat("'lr' must be a non-negative floating 0-d tensor, got ", describe(*t)));
+    // Counters and hyperparameters from a file are bounded like the constructor's arguments:
+    // a step of 2^63 - 1 would overflow on the next step(), an lr of inf ruin every weight.
+    const auto count_in_range = [](const Tensor& t, std::int64_t hi) {
+        return is_int64_scalar(t) && t.data<std::int64_t>()[0] >= 0 && t.data<std::int64_t>()[0] <= hi;
+    };
+    std::int64_t steps = max_step_count;
+    if (const Tensor* t = find("step"); t && !count_in_range(*t, max_step_count))
+        problems.push_back(cat("'step' must be an int64 0-d tensor in [0, 2^53], got ", describe(*t),
+                               is_int64_scalar(*t) ? cat(" holding ", t->data<std::int64_t>()[0]) : ""));
+    else if (t)
+        steps = t->data<std::int64_t>()[0];
+    if (const Tensor* t = find("lr");
+        t && !(is_floating(t->dtype()) && t->dim() == 0 && std::isfinite(t->item()) && t->item() >= 0))
+        problems.push_back(cat("'lr' must be a finite non-negative floating 0-d tensor, got ", describe(*t),
+                               t->numel() == 1 ? cat(" holding ", t->item()) : ""));
 
     std::map<std::string, const Tensor*> param_of;
     for (const auto& [name, p] : params_) param_of[name] = &p.data();
@@ -137,8 +155,10 @@ void Optimizer::check_state_dict(const TensorMap& state) const {
         }
         found[name].push_back(kind);
         const Tensor& p = *param_of[name];
-        if (k->counter && !(is_int64_scalar(t) && t.item() >= 0))
-            problems.push_back(cat("'", key, "' must be a non-negative int64 0-d tensor, got ", describe(t)));
+        // A parameter is updated at most once a step, so its count is at most the step count.
+        if (k->counter && !count_in_range(t, steps))
+            problems.push_back(cat("'", key, "' must be an int64 0-d tensor in [0, 'step'], got ",
+                                   describe(t), is_int64_scalar(t) ? cat(" holding ", t.data<std::int64_t>()[0]) : ""));
         if (!k->counter && !(is_floating(t.dtype()) && t.shape() == p.shape()))
             problems.push_back(cat("'", key, "' must be a floating tensor of the parameter's shape ",
                                    shape_str(p.shape()), ", got ", describe(t)));

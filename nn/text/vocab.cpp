@@ -92,9 +92,12 @@ Vocab Vocab::build(const std::vector<std::vector<std::string>>& corpus, const st
     return vocab;
 }
 
+// Real vocabularies are a few hundred KB (BERT's 30,522 tokens: 230 KB).
+constexpr std::uint64_t max_vocab_file_bytes = std::uint64_t{256} << 20;
+
 Vocab Vocab::load(const std::string& path) {
     const std::string op = "Vocab::load: '" + path + "'";
-    std::vector<std::string> lines = split_lines(read_file(path, "Vocab::load"));
+    std::vector<std::string> lines = split_lines(read_file(path, "Vocab::load", max_vocab_file_bytes));
     if (lines.empty()) fail(op, "the file holds no tokens");
     Vocab vocab;
     fill(vocab.tokens_, vocab.ids_, std::move(lines), op, place_in_file);

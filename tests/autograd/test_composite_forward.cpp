@@ -210,6 +210,13 @@ TEST_CASE("cross_entropy mean over only ignored targets is NaN as in PyTorch") {
     const Var logits(zeros({2, 3}, f64));
     CHECK(std::isnan(cross_entropy(logits, targets({-100, -100})).item()));
     CHECK(cross_entropy(logits, targets({-100, -100}), {.reduction = Reduction::Sum}).item() == 0.0);
+    // PyTorch's gradient there is zero, not NaN: no position is counted, so a step on such a
+    // batch changes nothing (issue 20).
+    const Var x(from_vector(std::vector<double>{1, 2, 3, 4, 5, 6}, {2, 3}), true);
+    Var loss = cross_entropy(x, targets({-100, -100}), {.label_smoothing = 0.1});
+    CHECK(std::isnan(loss.item()));
+    loss.backward();
+    for (double g : x.grad().to_vector<double>()) CHECK(g == 0.0);
 }
 
 TEST_CASE("cross_entropy rejects bad targets with messages naming them") {
