@@ -464,7 +464,7 @@ TEST_CASE("write_heatmap_svg writes the SVG text to the file") {
     TempDir dir;
     const Tensor w = matrix(2, 2, {0, 1, 1, 0});
     write_heatmap_svg(dir.file("map.svg"), w);
-    CHECK(read_file(dir.file("map.svg"), "test") == heatmap_svg(w));
+    CHECK(read_file(dir.file("map.svg"), "test", 1 << 20) == heatmap_svg(w));
     CHECK(dir.entries() == std::vector<std::string>{"map.svg"});  // no temporary file left behind
     CHECK_THROWS_AS(write_heatmap_svg(dir.file("missing/x.svg"), w), Error);
 }
@@ -621,7 +621,7 @@ TEST_CASE("write_line_chart_svg writes the SVG text to the file") {
     TempDir dir;
     const std::vector<Series> s{{"loss", {0, 1}, {1, 0.5}}};
     write_line_chart_svg(dir.file("loss.svg"), s);
-    CHECK(read_file(dir.file("loss.svg"), "test") == line_chart_svg(s));
+    CHECK(read_file(dir.file("loss.svg"), "test", 1 << 20) == line_chart_svg(s));
 }
 
 // ---- the terminal heatmap ------------------------------------------------------------------------
