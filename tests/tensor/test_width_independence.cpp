@@ -6,10 +6,10 @@
 // fixed order, whether a vector register holds 4, 8 or 16 of them (row_kernels.hpp); and the
 // elementwise formulas compute each element by the same operations in the vectorised body and
 // in the scalar tail. This file checks it two ways:
-//   - the same battery of kernel calls compiled three times, for the build's own target, for
-//     AVX2 + FMA and for AVX-512 (GCC target attributes, everything inlined into each), run on
-//     each the CPU can execute, must agree bit for bit; gemm runs with both the AVX2 and the
-//     AVX-512 tile shapes in each;
+//   - the same battery of kernel calls compiled four times, for the build's own target, for
+//     AVX2 + FMA on 256-bit and on 128-bit vectors, and for AVX-512 (GCC target attributes,
+//     everything inlined into each), run on each the CPU can execute, must agree bit for bit;
+//     gemm runs with both the AVX2 and the AVX-512 tile shapes in each;
 //   - a hash of the battery's outputs, and of the library's own ops on the same inputs, is
 //     recorded below: a machine of either kind, or a change that reorders a sum, fails it.
 // Builds without FMA (the sanitizer build's baseline x86-64) or without optimisation round
@@ -144,12 +144,16 @@ inline void run_battery(Outputs& out) {
     run_maps<double>(out);
 }
 
-// The battery compiled three times; `flatten` inlines every call into each copy, so each is
+// The battery compiled four times; `flatten` inlines every call into each copy, so each is
 // compiled whole for its target.
 [[gnu::flatten]] void battery_default(Outputs& out) { run_battery(out); }
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define QKV_HAVE_TARGET_BATTERIES 1
 [[gnu::flatten]] __attribute__((target("avx2,fma"))) void battery_avx2(Outputs& out) { run_battery(out); }
+// AVX2 instructions on 128-bit vectors: a third width (4 floats), which every AVX2 CPU runs.
+[[gnu::flatten]] __attribute__((target("avx2,fma,prefer-vector-width=128"))) void battery_avx2_128(Outputs& out) {
+    run_battery(out);
+}
 [[gnu::flatten]] __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512"))) void
 battery_avx512(Outputs& out) {
     run_battery(out);
@@ -221,14 +225,17 @@ TEST_CASE("gemm gives the same bits with the AVX2 and the AVX-512 tile shapes") 
     }
 }
 
-TEST_CASE("the kernels give the same bits compiled for AVX2 and for AVX-512, where the CPU runs them") {
+TEST_CASE("the kernels give the same bits on 128-, 256- and 512-bit vectors, where the CPU runs them") {
 #if defined(QKV_HAVE_TARGET_BATTERIES)
     if (!cpu_has_avx2()) {
         MESSAGE("skipped: this CPU has no AVX2 + FMA");
         return;
     }
-    Outputs avx2;
+    Outputs avx2, avx2_128;
     battery_avx2(avx2);
+    battery_avx2_128(avx2_128);
+    REQUIRE(avx2_128.bits.size() == avx2.bits.size());
+    CHECK(first_difference(avx2_128, avx2) == avx2.bits.size());
     if (release_numbers) {
         Outputs native;
         battery_default(native);
