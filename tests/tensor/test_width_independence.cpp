@@ -187,6 +187,24 @@ Outputs library_outputs() {
     return out;
 }
 
+// y[i] = f(x[i]) over n elements, out of line: a long call runs the vectorised body, a call with
+// n = 1 the scalar tail.
+template <class T, class F> [[gnu::noinline]] void map_loop_out_of_line(const T* x, T* y, std::int64_t n, F f) {
+    for (std::int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
+}
+
+// How many elements of f over a long array differ in bits from f applied to each alone.
+template <class T, class F> std::int64_t body_tail_differences(F f) {
+    const auto x = values<T>(4099, 123, 12.0);
+    std::vector<T> body(x.size()), alone(x.size());
+    map_loop_out_of_line(x.data(), body.data(), static_cast<std::int64_t>(x.size()), f);
+    for (std::size_t i = 0; i < x.size(); ++i) map_loop_out_of_line(x.data() + i, alone.data() + i, 1, f);
+    std::int64_t differ = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) differ += std::bit_cast<std::uint64_t>(static_cast<double>(body[i])) !=
+                                                         std::bit_cast<std::uint64_t>(static_cast<double>(alone[i]));
+    return differ;
+}
+
 std::size_t first_difference(const Outputs& a, const Outputs& b) {
     for (std::size_t i = 0; i < a.bits.size() && i < b.bits.size(); ++i)
         if (a.bits[i] != b.bits[i]) return i;
@@ -223,6 +241,22 @@ TEST_CASE("gemm gives the same bits with the AVX2 and the AVX-512 tile shapes") 
             ref.data(), g.N, pa.data(), pb.data());
         CHECK(c == ref);
     }
+}
+
+TEST_CASE("elementwise formulas give the same bits in a loop's vectorised body as in its scalar tail") {
+    // Which elements fall in the tail depends on the vector width, so a formula that the
+    // compiler fuses differently in the two would make the numbers depend on the CPU.
+    CHECK(body_tail_differences<float>([](float v) { return fast::exp(v); }) == 0);
+    CHECK(body_tail_differences<float>([](float v) { return fast::tanh(v); }) == 0);
+    CHECK(body_tail_differences<float>([](float v) { return fast::erf(v); }) == 0);
+    CHECK(body_tail_differences<float>([](float v) { return math::sigmoid(v); }) == 0);
+    CHECK(body_tail_differences<float>([](float v) { return math::gelu(v); }) == 0);
+    CHECK(body_tail_differences<float>([](float v) { return math::gelu_grad(v); }) == 0);
+    CHECK(body_tail_differences<float>([](float v) { return math::gelu_tanh(v); }) == 0);
+    CHECK(body_tail_differences<float>([](float v) { return math::gelu_tanh_grad(v); }) == 0);
+    CHECK(body_tail_differences<double>([](double v) { return fast::exp(v); }) == 0);
+    CHECK(body_tail_differences<double>([](double v) { return math::sigmoid(v); }) == 0);
+    CHECK(body_tail_differences<double>([](double v) { return math::gelu_grad(v); }) == 0);
 }
 
 TEST_CASE("the kernels give the same bits on 128-, 256- and 512-bit vectors, where the CPU runs them") {
