@@ -1,8 +1,8 @@
 // LayerNorm as one fused op: a forward kernel and a backward kernel over rows of N values
 // (llm.c style), rather than a graph of mean, sub, pow, sqrt and div.
 //
-// Per row: m = mean(x), v = mean((x - m)^2), r = 1 / sqrt(v + eps), xhat = (x - m) r,
-// y = xhat * w + b. With dxhat = g * w, the gradient of the row is
+// Per row: m = mean(x), v = mean((x - m)^2) (biased, as PyTorch), r = 1 / sqrt(v + eps),
+// xhat = (x - m) r, y = xhat * w + b. With dxhat = g * w, the gradient of the row is
 //   dx = r * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),
 // and over all rows dw = sum g * xhat, db = sum g.
 #include "autograd/layer_norm.hpp"
@@ -17,6 +17,13 @@ namespace {
 
 // x, y, xhat: (rows, n) contiguous; w, b: (n) or null; rstd: (rows). Rows are independent and
 // shared out over the threads.
+//
+// The statistics are taken in double, after shifting the row by its first value c:
+//     m = c + sum_i (x_i - c) / n,    v = sum_i (x_i - m)^2 / n.
+// The shift makes a constant row's deviations exactly 0, so it normalises to exactly 0 (as
+// sum / n would not: the rounded mean differs from c by an ulp, and with BERT's eps = 1e-12 that
+// ulp is scaled up to about 1). Summing float rows in double cannot overflow, where a float sum
+// of 768 values near 3.3e38 would be inf. Both are two passes over the row, as before.
 template <class T>
 void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* xhat, T* rstd, std::int64_t rows,
                         std::int64_t n, double eps) {
@@ -25,12 +32,17 @@ void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* xhat, T* rs
             const T* xr = x + r * n;
             T* hr = xhat + r * n;
             T* yr = y + r * n;
-            const T m = rows::sum(xr, n) / static_cast<T>(n);
-            const T v = rows::sum_over<T>(n, [xr, m](std::int64_t i) { return (xr[i] - m) * (xr[i] - m); }) /
-                        static_cast<T>(n);  // biased variance, as PyTorch
-            const T s = static_cast<T>(1.0 / std::sqrt(static_cast<double>(v) + eps));
-            rstd[r] = s;
-            for (std::int64_t i = 0; i < n; ++i) hr[i] = (xr[i] - m) * s;
+            const double c = n > 0 ? static_cast<double>(xr[0]) : 0.0;
+            const double dn = static_cast<double>(n);
+            const double m =
+                c + rows::sum_over<double>(n, [xr, c](std::int64_t i) { return static_cast<double>(xr[i]) - c; }) / dn;
+            const double v = rows::sum_over<double>(n, [xr, m](std::int64_t i) {
+                                 const double d = static_cast<double>(xr[i]) - m;
+                                 return d * d;
+                             }) / dn;  // biased variance, as PyTorch
+            const double s = 1.0 / std::sqrt(v + eps);
+            rstd[r] = static_cast<T>(s);
+            for (std::int64_t i = 0; i < n; ++i) hr[i] = static_cast<T>((static_cast<double>(xr[i]) - m) * s);
             if (w && b)
                 for (std::int64_t i = 0; i < n; ++i) yr[i] = hr[i] * w[i] + b[i];
             else

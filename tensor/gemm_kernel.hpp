@@ -26,15 +26,19 @@ namespace qkv::gemm_kernel {
 #define QKV_GEMM_VECTORISE_NOT_UNROLL
 #endif
 
-#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__AVX512F__)
 inline constexpr int vector_bytes = 64;
-#define QKV_GEMM_WIDE_VECTORS __attribute__((target("prefer-vector-width=512")))
 #elif defined(__AVX__)
 inline constexpr int vector_bytes = 32;
-#define QKV_GEMM_WIDE_VECTORS
 #else
 inline constexpr int vector_bytes = 16;  // SSE2, the x86-64 baseline (e.g. the sanitizer build)
+#endif
+#if !defined(QKV_GEMM_WIDE_VECTORS)  // a test may define it away, to compile the kernel for other targets
+#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
+#define QKV_GEMM_WIDE_VECTORS __attribute__((target("prefer-vector-width=512")))
+#else
 #define QKV_GEMM_WIDE_VECTORS
+#endif
 #endif
 
 // ---- tile sizes -------------------------------------------------------------------------
@@ -45,12 +49,17 @@ inline constexpr int vector_bytes = 16;  // SSE2, the x86-64 baseline (e.g. the 
 // KC: the depth of one packed panel; an MR x KC sliver of A and a KC x NR sliver of B fit in L1.
 // MC: rows of A per packed block (MC x KC, kept in L2).
 // NC: columns of B per packed panel (KC x NC, kept in L3 and shared by all threads).
-template <class T>
+//
+// The tile shape changes with the vector width, the order of the sums does not: each element
+// of C is one chain over k (see micro_kernel), and KC, which cuts K into blocks, is the same for
+// every width. So a product gives the same bits on AVX2 and AVX-512 machines; the tests run
+// both tile shapes side by side (tests/tensor/test_width_independence.cpp).
+template <class T, int VectorBytes = vector_bytes>
 struct Tiles {
-    static constexpr int lanes = vector_bytes / static_cast<int>(sizeof(T));
-    static constexpr int MR = vector_bytes == 64 ? 8 : 6;
+    static constexpr int lanes = VectorBytes / static_cast<int>(sizeof(T));
+    static constexpr int MR = VectorBytes == 64 ? 8 : 6;
     static constexpr int NR = 2 * lanes;
-    static constexpr std::int64_t KC = 256;
+    static constexpr std::int64_t KC = 256;  // must not depend on VectorBytes
     static constexpr std::int64_t MC = 32 * MR;
     static constexpr std::int64_t NC = 64 * NR;
 };
@@ -147,10 +156,10 @@ void prefetch_tile(const T* c, std::int64_t ldc) {
 // C block (mc x nc, row stride ldc) = [C +] packed_a (mc x kc) @ packed_b (kc x nc).
 // Column panels outermost: one KC x NR sliver of B stays in L1 while every MR-row sliver of A
 // streams past it from L2.
-template <class T>
+template <class T, class Tile>
 void macro_kernel(std::int64_t mc, std::int64_t nc, std::int64_t kc, const T* packed_a, const T* packed_b, T* c,
                   std::int64_t ldc, bool accumulate) {
-    constexpr int MR = Tiles<T>::MR, NR = Tiles<T>::NR;
+    constexpr int MR = Tile::MR, NR = Tile::NR;
     for (std::int64_t j = 0; j < nc; j += NR) {
         const std::int64_t n = std::min<std::int64_t>(NR, nc - j);
         for (std::int64_t i = 0; i < mc; i += MR) {
@@ -161,6 +170,75 @@ void macro_kernel(std::int64_t mc, std::int64_t nc, std::int64_t kc, const T* pa
             if (i + MR < mc) prefetch_tile<T, MR, NR>(tile + MR * ldc, ldc);
             if (m == MR && n == NR) micro_kernel<T, MR, NR>(kc, a, b, tile, ldc, accumulate);
             else edge_tile<T, MR, NR>(m, n, kc, a, b, tile, ldc, accumulate);
+        }
+    }
+}
+
+// ---- the blocked loops ------------------------------------------------------------------
+inline std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+inline std::int64_t round_up(std::int64_t a, std::int64_t b) { return ceil_div(a, b) * b; }
+
+// Bp = B[pc:+kc, jc:+nc] as NR-column panels.
+template <class T, class Tile>
+void pack_b(const T* B, std::int64_t b_row, std::int64_t b_col, std::int64_t pc, std::int64_t kc, std::int64_t jc,
+            std::int64_t nc, T* packed_b) {
+    constexpr int NR = Tile::NR;
+    std::int64_t j = 0;
+    if (b_col == 1) {  // B's columns are adjacent: all whole panels in one sweep over B's rows
+        const std::int64_t whole = nc / NR;
+        pack_adjacent_panels<T, NR>(B + pc * b_row + jc, b_row, whole, kc, packed_b);
+        j = whole * NR;
+    }
+    for (; j < nc; j += NR)
+        pack_panel<T, NR>(B + pc * b_row + (jc + j) * b_col, b_col, b_row, std::min<std::int64_t>(NR, nc - j), kc,
+                          packed_b + j * kc);
+}
+
+// Ap = A[ic:+mc, pc:+kc] as MR-row panels.
+template <class T, class Tile>
+void pack_a(const T* A, std::int64_t a_row, std::int64_t a_col, std::int64_t ic, std::int64_t mc, std::int64_t pc,
+            std::int64_t kc, T* packed_a) {
+    constexpr int MR = Tile::MR;
+    std::int64_t i = 0;
+    if (a_row == 1) {  // A's rows are adjacent (A is transposed): whole panels in one sweep
+        const std::int64_t whole = mc / MR;
+        pack_adjacent_panels<T, MR>(A + ic + pc * a_col, a_col, whole, kc, packed_a);
+        i = whole * MR;
+    }
+    for (; i < mc; i += MR)
+        pack_panel<T, MR>(A + (ic + i) * a_row + pc * a_col, a_row, a_col, std::min<std::int64_t>(MR, mc - i), kc,
+                          packed_a + i * kc);
+}
+
+// The depth of the K blocks: equal blocks (257 -> 129 + 128, not 256 + 1) that depend on K
+// alone, never on the tile shape or the thread count.
+template <class Tile> std::int64_t k_block(std::int64_t K) { return ceil_div(K, ceil_div(K, Tile::KC)); }
+
+// Elements of the packing buffers gemm_blocked needs for an M x N x K product.
+template <class Tile> std::int64_t packed_a_size(std::int64_t M, std::int64_t K) {
+    return k_block<Tile>(K) * round_up(std::min(M, Tile::MC), Tile::MR);
+}
+template <class Tile> std::int64_t packed_b_size(std::int64_t N, std::int64_t K) {
+    return k_block<Tile>(K) * round_up(std::min(N, Tile::NC), Tile::NR);
+}
+
+// C (M x N, row stride ldc) = A (M x K) @ B (K x N), any strides, K >= 1: the blocked loops of
+// matmul.cpp's diagram on the calling thread, with the packing buffers given.
+template <class T, class Tile>
+void gemm_blocked(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t a_row, std::int64_t a_col,
+                  const T* B, std::int64_t b_row, std::int64_t b_col, T* C, std::int64_t ldc, T* packed_a,
+                  T* packed_b) {
+    const std::int64_t kc_step = k_block<Tile>(K);
+    for (std::int64_t jc = 0; jc < N; jc += Tile::NC) {
+        const std::int64_t nc = std::min(Tile::NC, N - jc);
+        for (std::int64_t pc = 0; pc < K; pc += kc_step) {
+            const std::int64_t kc = std::min(kc_step, K - pc);
+            pack_b<T, Tile>(B, b_row, b_col, pc, kc, jc, nc, packed_b);
+            for (std::int64_t ic = 0; ic < M; ic += Tile::MC) {
+                const std::int64_t mc = std::min(Tile::MC, M - ic);
+                pack_a<T, Tile>(A, a_row, a_col, ic, mc, pc, kc, packed_a);
+                macro_kernel<T, Tile>(mc, nc, kc, packed_a, packed_b, C + ic * ldc + jc, ldc, pc > 0);
+            }
         }
     }
 }

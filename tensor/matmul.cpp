@@ -74,8 +74,8 @@ namespace {
 // work to another thread costs about what it saves.
 constexpr double parallel_min_flops = 4e6;
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
-std::int64_t round_up(std::int64_t a, std::int64_t b) { return ceil_div(a, b) * b; }
+using gemm_kernel::ceil_div;
+using gemm_kernel::round_up;
 
 // A grow-only, 64-byte-aligned buffer. gemm keeps one per thread for Ap and one for Bp
 // (thread_local), so packing allocates only when a thread first meets a larger block.
@@ -108,59 +108,14 @@ template <class T> T* packed_b_buffer(std::int64_t count) {
     return buffer.get(count);
 }
 
-// Bp = B[pc:+kc, jc:+nc] as NR-column panels.
-template <class T>
-void pack_b(const T* B, std::int64_t b_row, std::int64_t b_col, std::int64_t pc, std::int64_t kc, std::int64_t jc,
-            std::int64_t nc, T* packed_b) {
-    constexpr int NR = gemm_kernel::Tiles<T>::NR;
-    std::int64_t j = 0;
-    if (b_col == 1) {  // B's columns are adjacent: all whole panels in one sweep over B's rows
-        const std::int64_t whole = nc / NR;
-        gemm_kernel::pack_adjacent_panels<T, NR>(B + pc * b_row + jc, b_row, whole, kc, packed_b);
-        j = whole * NR;
-    }
-    for (; j < nc; j += NR)
-        gemm_kernel::pack_panel<T, NR>(B + pc * b_row + (jc + j) * b_col, b_col, b_row,
-                                       std::min<std::int64_t>(NR, nc - j), kc, packed_b + j * kc);
-}
-
-// Ap = A[ic:+mc, pc:+kc] as MR-row panels.
-template <class T>
-void pack_a(const T* A, std::int64_t a_row, std::int64_t a_col, std::int64_t ic, std::int64_t mc, std::int64_t pc,
-            std::int64_t kc, T* packed_a) {
-    constexpr int MR = gemm_kernel::Tiles<T>::MR;
-    std::int64_t i = 0;
-    if (a_row == 1) {  // A's rows are adjacent (A is transposed): whole panels in one sweep
-        const std::int64_t whole = mc / MR;
-        gemm_kernel::pack_adjacent_panels<T, MR>(A + ic + pc * a_col, a_col, whole, kc, packed_a);
-        i = whole * MR;
-    }
-    for (; i < mc; i += MR)
-        gemm_kernel::pack_panel<T, MR>(A + (ic + i) * a_row + pc * a_col, a_row, a_col,
-                                       std::min<std::int64_t>(MR, mc - i), kc, packed_a + i * kc);
-}
-
-// The blocked loops of the diagram above, on the calling thread.
+// The blocked loops of the diagram above, on the calling thread, with this thread's buffers.
 template <class T>
 void gemm_one_thread(std::int64_t M, std::int64_t N, std::int64_t K, const T* A, std::int64_t a_row,
                      std::int64_t a_col, const T* B, std::int64_t b_row, std::int64_t b_col, T* C, std::int64_t ldc) {
-    using Tiles = gemm_kernel::Tiles<T>;
-    // K blocks of equal depth (257 -> 129 + 128, not 256 + 1); they depend on K alone.
-    const std::int64_t kc_step = ceil_div(K, ceil_div(K, Tiles::KC));
-    T* packed_b = packed_b_buffer<T>(kc_step * round_up(std::min(N, Tiles::NC), Tiles::NR));
-    T* packed_a = packed_a_buffer<T>(kc_step * round_up(std::min(M, Tiles::MC), Tiles::MR));
-    for (std::int64_t jc = 0; jc < N; jc += Tiles::NC) {
-        const std::int64_t nc = std::min(Tiles::NC, N - jc);
-        for (std::int64_t pc = 0; pc < K; pc += kc_step) {
-            const std::int64_t kc = std::min(kc_step, K - pc);
-            pack_b(B, b_row, b_col, pc, kc, jc, nc, packed_b);
-            for (std::int64_t ic = 0; ic < M; ic += Tiles::MC) {
-                const std::int64_t mc = std::min(Tiles::MC, M - ic);
-                pack_a(A, a_row, a_col, ic, mc, pc, kc, packed_a);
-                gemm_kernel::macro_kernel<T>(mc, nc, kc, packed_a, packed_b, C + ic * ldc + jc, ldc, pc > 0);
-            }
-        }
-    }
+    using Tile = gemm_kernel::Tiles<T>;
+    T* packed_b = packed_b_buffer<T>(gemm_kernel::packed_b_size<Tile>(N, K));
+    T* packed_a = packed_a_buffer<T>(gemm_kernel::packed_a_size<Tile>(M, K));
+    gemm_kernel::gemm_blocked<T, Tile>(M, N, K, A, a_row, a_col, B, b_row, b_col, C, ldc, packed_a, packed_b);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 
 #include "tensor/fast_math.hpp"
 
@@ -23,26 +24,36 @@ template <class T> QKV_ALWAYS_INLINE T sigmoid(T x) {
     return x >= 0 ? s : e * s;
 }
 
+// At x = -inf the formulas below compute -inf * 0 = NaN where the limits are finite: GELU and
+// its slope tend to 0 as x -> -inf and the slope to 1 as x -> +inf (Phi -> 1, x phi(x) -> 0).
+// at_infinity picks those limits; every finite x keeps the formula's value, bit for bit.
+template <class T> QKV_ALWAYS_INLINE T at_infinity(T x, T at_minus_inf, T at_plus_inf, T finite) {
+    constexpr T inf = std::numeric_limits<T>::infinity();
+    return x == -inf ? at_minus_inf : (x == inf ? at_plus_inf : finite);
+}
+
 // GELU (exact): x Phi(x), Phi the standard normal CDF = (1 + erf(x / sqrt 2)) / 2.
-template <class T> QKV_ALWAYS_INLINE T gelu(T x) { return T(0.5) * x * (T(1) + fast::erf(x * T(kInvSqrt2))); }
+template <class T> QKV_ALWAYS_INLINE T gelu(T x) {
+    return at_infinity(x, T(0), x, T(0.5) * x * (T(1) + fast::erf(x * T(kInvSqrt2))));
+}
 // d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi) the normal density.
 template <class T> QKV_ALWAYS_INLINE T gelu_grad(T x) {
     const T cdf = T(0.5) * (T(1) + fast::erf(x * T(kInvSqrt2)));
     const T pdf = T(kInvSqrt2Pi) * fast::exp(T(-0.5) * x * x);
-    return cdf + x * pdf;
+    return at_infinity(x, T(0), T(1), cdf + x * pdf);
 }
 
 // GELU (tanh approximation): x (1 + tanh(u)) / 2 with u = sqrt(2/pi) (x + 0.044715 x^3).
 template <class T> QKV_ALWAYS_INLINE T gelu_tanh(T x) {
     const T u = T(kSqrt2OverPi) * (x + T(kGeluTanhCubic) * x * x * x);
-    return T(0.5) * x * (T(1) + fast::tanh(u));
+    return at_infinity(x, T(0), x, T(0.5) * x * (T(1) + fast::tanh(u)));
 }
 // d/dx = (1 + tanh u) / 2 + x (1 - tanh^2 u) u' / 2, with u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
 template <class T> QKV_ALWAYS_INLINE T gelu_tanh_grad(T x) {
     const T u = T(kSqrt2OverPi) * (x + T(kGeluTanhCubic) * x * x * x);
     const T t = fast::tanh(u);
     const T du = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluTanhCubic) * x * x);
-    return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du;
+    return at_infinity(x, T(0), T(1), T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du);
 }
 
 }  // namespace qkv::math

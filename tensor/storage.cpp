@@ -2,18 +2,31 @@
 //
 // Blocks under min_cached_bytes go straight to operator new/delete: malloc already recycles
 // small blocks well. Larger ones are kept, on release, in a list per rounded size (a multiple
-// of 4 KB, so that shapes differing by a few elements share a size), up to max_cached_bytes in
-// all; past that the oldest cached blocks are freed. allocate takes a cached block of the same
-// rounded size when there is one. In a training loop every step asks for the sizes the last
-// step released, so after the first step large tensors cost no system call and no page fault.
+// of 4 KB, so that shapes differing by a few elements share a size); allocate takes a cached
+// block of the same rounded size when there is one. In a training loop every step asks for the
+// sizes the last step released, so after the first step large tensors cost no system call and
+// no page fault.
+//
+// How much it keeps: a cached block is memory the process holds but does not use, so the cache
+// is bounded by what the process actually reuses. It never holds more than the working set
+// (the most bytes of large blocks ever in use at once, `peak_live`): a training step that
+// needed W bytes of activations can be served again from W cached bytes, and a block beyond
+// that could only serve a size the step does not ask for (attention over a longer batch, an
+// evaluation pass). Past the bound the oldest cached blocks are freed, so sizes that stop
+// being asked for leave first. The resident memory of the tensors is then at most twice the
+// working set. QKV_CACHE_MB caps it further (default 256 MB); QKV_CACHE_MB=0 turns the cache
+// off.
 //
 // Under AddressSanitizer the cache is off: a recycled block would hide a use after free.
 #include "tensor/storage.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <new>
+#include <string>
 
 namespace qkv::storage_cache {
 namespace {
@@ -23,18 +36,32 @@ constexpr bool enabled = false;
 #else
 constexpr bool enabled = true;
 #endif
-constexpr std::size_t min_cached_bytes = std::size_t{1} << 16;  // 64 KB
-constexpr std::size_t max_cached_bytes = std::size_t{1} << 30;  // 1 GB
+constexpr std::size_t min_cached_bytes = std::size_t{1} << 16;    // 64 KB
+constexpr std::size_t default_max_bytes = std::size_t{256} << 20;  // 256 MB
 constexpr std::size_t page = 4096;
 constexpr std::align_val_t alignment{Storage::alignment};
 
 std::size_t rounded(std::size_t nbytes) { return (nbytes + page - 1) / page * page; }
 
+// QKV_CACHE_MB as bytes: a whole number of megabytes, or the default when unset or unreadable.
+std::size_t max_bytes_from_environment() {
+    const char* text = std::getenv("QKV_CACHE_MB");
+    if (!text || !*text) return default_max_bytes;
+    char* end = nullptr;
+    const unsigned long long mb = std::strtoull(text, &end, 10);
+    if (*end != '\0' || text[0] == '-' || mb > (std::size_t{1} << 20)) return default_max_bytes;
+    return static_cast<std::size_t>(mb) << 20;
+}
+
 struct Cache {
     std::mutex mutex;
-    std::multimap<std::size_t, std::byte*> free_blocks;                   // rounded size -> block
+    std::multimap<std::size_t, std::byte*> free_blocks;            // rounded size -> block
     std::deque<std::pair<std::size_t, std::byte*>> release_order;  // oldest first
-    std::size_t bytes = 0;
+    std::size_t bytes = 0;                                          // held in free_blocks
+    std::size_t live = 0, peak_live = 0;  // bytes of large blocks in use, now and at most
+    std::size_t max_bytes = max_bytes_from_environment();
+
+    std::size_t limit() const { return std::min(max_bytes, peak_live); }
 
     // Removes one (size, block) entry from release_order (mutex held).
     void forget(std::size_t size, std::byte* block) {
@@ -45,11 +72,31 @@ struct Cache {
             }
         bytes -= size;
     }
+
+    // Takes the oldest blocks out until the cache is within its limit (mutex held); the caller
+    // frees them outside the lock.
+    void evict_to_limit(std::deque<std::byte*>& evicted) {
+        while (bytes > limit()) {
+            const auto [old_size, old_block] = release_order.front();
+            release_order.pop_front();
+            bytes -= old_size;
+            for (auto it = free_blocks.lower_bound(old_size); it != free_blocks.end(); ++it)
+                if (it->second == old_block) {
+                    free_blocks.erase(it);
+                    break;
+                }
+            evicted.push_back(old_block);
+        }
+    }
 };
 
 Cache& cache() {
     static Cache* instance = new Cache;  // never destroyed: Storages may die after main returns
     return *instance;
+}
+
+void free_all(const std::deque<std::byte*>& blocks) {
+    for (std::byte* block : blocks) ::operator delete(block, alignment);
 }
 
 }  // namespace
@@ -61,6 +108,8 @@ std::byte* allocate(std::size_t nbytes) {
     {
         Cache& c = cache();
         const std::lock_guard lock(c.mutex);
+        c.live += size;
+        c.peak_live = std::max(c.peak_live, c.live);
         if (const auto it = c.free_blocks.find(size); it != c.free_blocks.end()) {
             std::byte* block = it->second;
             c.free_blocks.erase(it);
@@ -81,28 +130,40 @@ void release(std::byte* bytes, std::size_t nbytes) {
     std::deque<std::byte*> evicted;
     {
         const std::lock_guard lock(c.mutex);
-        c.free_blocks.emplace(size, bytes);
-        c.release_order.emplace_back(size, bytes);
-        c.bytes += size;
-        while (c.bytes > max_cached_bytes) {
-            const auto [old_size, old_block] = c.release_order.front();
-            c.release_order.pop_front();
-            c.bytes -= old_size;
-            for (auto it = c.free_blocks.lower_bound(old_size); it != c.free_blocks.end(); ++it)
-                if (it->second == old_block) {
-                    c.free_blocks.erase(it);
-                    break;
-                }
-            evicted.push_back(old_block);
+        c.live -= size;
+        if (c.limit() >= size) {
+            c.free_blocks.emplace(size, bytes);
+            c.release_order.emplace_back(size, bytes);
+            c.bytes += size;
+            c.evict_to_limit(evicted);
+        } else {
+            evicted.push_back(bytes);  // larger than the whole cache may be
         }
     }
-    for (std::byte* block : evicted) ::operator delete(block, alignment);  // outside the lock
+    free_all(evicted);  // outside the lock
 }
 
 std::size_t cached_bytes() {
     Cache& c = cache();
     const std::lock_guard lock(c.mutex);
     return c.bytes;
+}
+
+std::size_t limit_bytes() {
+    Cache& c = cache();
+    const std::lock_guard lock(c.mutex);
+    return enabled ? c.limit() : 0;
+}
+
+void set_max_bytes(std::size_t max_bytes) {
+    Cache& c = cache();
+    std::deque<std::byte*> evicted;
+    {
+        const std::lock_guard lock(c.mutex);
+        c.max_bytes = max_bytes;
+        c.evict_to_limit(evicted);
+    }
+    free_all(evicted);
 }
 
 void clear() {

@@ -27,6 +27,12 @@ std::byte* allocate(std::size_t nbytes);
 void release(std::byte* bytes, std::size_t nbytes);
 // Bytes currently held by the cache, not in use by any Storage.
 std::size_t cached_bytes();
+// The most the cache may hold now: the smaller of its maximum (QKV_CACHE_MB, default 256 MB)
+// and the most bytes of large blocks the process has had in use at once. 0 when it is off.
+std::size_t limit_bytes();
+// Sets the maximum (as QKV_CACHE_MB does at startup; 0 turns the cache off), freeing cached
+// blocks past it.
+void set_max_bytes(std::size_t max_bytes);
 // Frees every cached block.
 void clear();
 }  // namespace storage_cache

@@ -126,6 +126,25 @@ TEST_CASE("layer_norm on a hand-worked example: biased variance and eps inside t
     check_close(layer_norm(x, Var(), Var(), 2, 2.0).data(), {-0.75, -0.25, 0.25, 1.75, -0.25, -0.25, -0.25, -0.25});
 }
 
+TEST_CASE("layer_norm of a constant row is exactly zero, and rows near the float limit do not overflow") {
+    // 768 copies of 12.34 (not a power of two, so a float sum / n rounds away from it) with
+    // BERT's eps = 1e-12: the deviations must be exactly 0, not an ulp magnified by 1e6.
+    for (DType dtype : {DType::Float32, DType::Float64}) {
+        CAPTURE(dtype_name(dtype));
+        const Var x(full({2, 768}, 12.34, dtype));
+        const auto y = layer_norm(x, Var(), Var(), 1, 1e-12).data().to_vector<double>();
+        for (double v : y) REQUIRE(v == 0.0);
+    }
+    // A float32 row of 3.3e38 (its float sum overflows to inf), and one alternating
+    // 3.3e38 +- 1e37: mean 3.3e38, xhat = +-1.
+    const Var big(full({1, 768}, 3.3e38, DType::Float32));
+    for (double v : layer_norm(big, Var(), Var(), 1, 1e-5).data().to_vector<double>()) REQUIRE(v == 0.0);
+    std::vector<float> alternating(768);
+    for (std::size_t i = 0; i < alternating.size(); ++i) alternating[i] = i % 2 ? 3.3e38f + 1e37f : 3.3e38f - 1e37f;
+    const auto y = layer_norm(Var(from_vector(alternating)), Var(), Var(), 1, 1e-5).data().to_vector<double>();
+    for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(std::abs(y[i] - (i % 2 ? 1.0 : -1.0)) < 1e-5);
+}
+
 TEST_CASE("layer_norm matches a naive loop on random input over the last 1 and 2 dims") {
     Generator gen(12);
     const Tensor x = randn({3, 4, 5}, 1.0, 3.0, f64, gen);

@@ -7,12 +7,15 @@
 #include <limits>
 #include <numbers>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "tensor/core.hpp"
 #include "tensor/creation.hpp"
 #include "tensor/elementwise.hpp"
+#include "tensor/map.hpp"
+#include "tensor/scalar_math.hpp"
 #include "tests/tensor/check.hpp"
 
 using namespace qkv;
@@ -248,6 +251,36 @@ TEST_CASE("gelu is x Phi(x) and gelu_tanh its tanh approximation at hand-compute
     // Far out, gelu is x for large x and 0 for very negative x, without NaN.
     check_values(gelu(tensor({-100, 100})), {0, 100}, 0);
     check_values(gelu_tanh(tensor({-100, 100})), {0, 100}, 0);
+}
+
+TEST_CASE("gelu, gelu_tanh and their slopes give their limits at -inf and +inf, not NaN") {
+    // x Phi(x) -> 0 as x -> -inf and x as x -> +inf; the slope Phi(x) + x phi(x) -> 0 and 1. A
+    // row of 37 values puts the infinities both in the vectorised body and in the scalar tail.
+    std::vector<double> xs(37, 0.5), gelu_want(37), slope_want(37);
+    for (int i : {0, 20, 35}) xs[static_cast<std::size_t>(i)] = -kInf;
+    for (int i : {1, 21, 36}) xs[static_cast<std::size_t>(i)] = kInf;
+    for (DType dtype : {DType::Float32, DType::Float64}) {
+        const Tensor x = points64(xs).to(dtype);
+        for (const auto& [name, f, slope] :
+             {std::tuple{"gelu", &gelu, +[](const Tensor& t) {
+                             return map_unary<Accepts::Floating>("slope", t, [](auto v) { return math::gelu_grad(v); });
+                         }},
+              std::tuple{"gelu_tanh", &gelu_tanh, +[](const Tensor& t) {
+                             return map_unary<Accepts::Floating>("slope", t,
+                                                                 [](auto v) { return math::gelu_tanh_grad(v); });
+                         }}}) {
+            CAPTURE(name);
+            CAPTURE(dtype_name(dtype));
+            const auto y = f(x).to_vector<double>();
+            const auto d = slope(x).to_vector<double>();
+            for (std::size_t i = 0; i < xs.size(); ++i) {
+                CAPTURE(i);
+                if (xs[i] == -kInf) CHECK((y[i] == 0 && d[i] == 0));
+                else if (xs[i] == kInf) CHECK((y[i] == kInf && d[i] == 1));
+                else CHECK((std::isfinite(y[i]) && std::isfinite(d[i])));
+            }
+        }
+    }
 }
 
 TEST_CASE("clamp limits values to lo..hi and keeps NaN") {

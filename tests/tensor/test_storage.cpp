@@ -8,6 +8,8 @@
 #include "tensor/reduce.hpp"
 #include "tensor/storage.hpp"
 
+#include <vector>
+
 using namespace qkv;
 
 TEST_SUITE("tensor") {
@@ -43,6 +45,29 @@ TEST_CASE("the storage cache keeps freed large blocks and clear empties it") {
 #endif
     storage_cache::clear();
     CHECK(storage_cache::cached_bytes() == 0);
+}
+
+TEST_CASE("the storage cache holds no more than its maximum, and nothing when the maximum is 0") {
+#if !defined(__SANITIZE_ADDRESS__)
+    storage_cache::clear();
+    storage_cache::set_max_bytes(std::size_t{2} << 20);  // 2 MB
+    {
+        std::vector<Tensor> live;  // 8 MB in use at once, then freed together
+        for (int i = 0; i < 8; ++i) live.emplace_back(Shape{1024, 256}, DType::Float32);
+        CHECK(storage_cache::limit_bytes() == std::size_t{2} << 20);
+    }
+    CHECK(storage_cache::cached_bytes() == std::size_t{2} << 20);  // two of the eight kept
+    { const Tensor big({4096, 256}, DType::Float32); }              // 4 MB: more than the cache may hold
+    CHECK(storage_cache::cached_bytes() <= std::size_t{2} << 20);
+    storage_cache::set_max_bytes(0);
+    CHECK(storage_cache::cached_bytes() == 0);
+    CHECK(storage_cache::limit_bytes() == 0);
+    { const Tensor t({1024, 256}, DType::Float32); }
+    CHECK(storage_cache::cached_bytes() == 0);
+    storage_cache::set_max_bytes(std::size_t{256} << 20);
+#else
+    CHECK(storage_cache::limit_bytes() == 0);
+#endif
 }
 
 }  // TEST_SUITE
