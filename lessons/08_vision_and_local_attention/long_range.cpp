@@ -47,11 +47,11 @@ LongRangeClassifier::LongRangeClassifier(AttentionKind kind, const LongRangeConf
     const std::int64_t T = c.tokens();
     if (kind == AttentionKind::GlobalLocal) {
         for (std::int64_t l = 0; l < c.num_layers; ++l)
-            mixed_layers.emplace_back(c.d_model, c.num_heads, c.d_ff, 0.5, true, gen);
+            mixed_layers.emplace_back(c.d_model, c.num_heads, c.d_ff, 0.5, true, nn::Activation::ReLU, gen);
     } else {
         nn::LayerConfig lc;
         lc.d_model = c.d_model, lc.num_heads = c.num_heads, lc.d_ff = c.d_ff;
-        lc.dropout = 0.0, lc.norm_first = true, lc.activation = nn::Activation::GELU;
+        lc.dropout = 0.0, lc.norm_first = true, lc.activation = nn::Activation::ReLU;
         for (std::int64_t l = 0; l < c.num_layers; ++l) layers.emplace_back(lc, gen);
     }
     if (kind != AttentionKind::Global)

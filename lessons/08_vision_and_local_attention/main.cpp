@@ -15,6 +15,7 @@
 #include <string>
 
 #include "lessons/08_vision_and_local_attention/cost.hpp"
+#include "lessons/08_vision_and_local_attention/experiments.hpp"
 #include "lessons/08_vision_and_local_attention/head_ablation.hpp"
 #include "lessons/08_vision_and_local_attention/overlay.hpp"
 #include "lessons/08_vision_and_local_attention/settings.hpp"
@@ -62,8 +63,8 @@ void show_images(const ShapeImages& data) {
 void show_patch_embedding(const nn::VisionTransformer& vit, const ShapeImages& data) {
     const PatchConvComparison c = compare_patch_embedding_with_conv(vit.patch_embed, data.images.narrow(0, 0, 8).contiguous());
     std::cout << "patch embedding (nn::PatchEmbedding), two ways on 8 images:\n";
-    std::cout << "  patchify (reshape + permute) then Linear(16 -> 32): " << c.linear_shape << "\n";
-    std::cout << "  Conv2d(1 -> 32, kernel 4, stride 4), the Linear's weight as its kernel: " << c.conv_shape
+    std::cout << "  patchify (reshape + permute) then Linear(16 -> 32): " << shape_str(c.linear_shape) << "\n";
+    std::cout << "  Conv2d(1 -> 32, kernel 4, stride 4), the Linear's weight as its kernel: " << shape_str(c.conv_shape)
               << ", flattened to (B, N, D)\n";
     std::printf("  largest difference: %.2g (float32 rounding: the same sums in another order)\n\n", c.max_abs_difference);
 }
@@ -78,7 +79,7 @@ void show_article_code(std::uint64_t seed) {
             std::cout << "Linear(64, 1) on the position axis fails:\n    " << r.error << "\n";
             continue;
         }
-        std::cout << "weights " << r.weights_shape;
+        std::cout << "weights " << shape_str(r.weights_shape);
         std::printf(", softmax(dim=2) over that size-1 axis: every weight is %.6f..%.6f;\n"
                     "    the \"attended\" features differ from a plain sum over positions by %.2g\n",
                     r.min_weight, r.max_weight, r.max_difference_from_sum);
@@ -97,14 +98,14 @@ Tensor cls_rows_of_last_layer(nn::VisionTransformer& vit, const Tensor& image) {
 
 void part1(const LessonSettings& s, const lesson::LessonArgs& args, Written& written) {
     std::cout << "== 1. A tiny Vision Transformer on 16x16 shapes ==\n";
-    const ShapeImages train = make_shape_images(s.train_images, args.seed * 1000 + 1);
-    const ShapeImages heldout = make_shape_images(s.heldout_images, args.seed * 1000 + 2);
+    const VisionData data = make_vision_data(s, args.seed);
+    const ShapeImages& heldout = data.heldout;
     std::printf("%lld training images, %lld held-out images (generated apart), 5 classes; one of each:\n",
                 ll(s.train_images), ll(s.heldout_images));
     show_images(heldout);
-    Generator gen(args.seed);
-    nn::VisionTransformer vit(s.vit, gen);
-    nn::BagOfPatches baseline(s.vit, gen);
+    VisionModels models(s, args.seed);
+    nn::VisionTransformer& vit = models.vit;
+    nn::BagOfPatches& baseline = models.baseline;
     show_patch_embedding(vit, heldout);
     show_article_code(args.seed);
 
@@ -119,14 +120,12 @@ void part1(const LessonSettings& s, const lesson::LessonArgs& args, Written& wri
     TrainResult vit_run, base_run;
     {
         nn::Progress progress(s.vit_train.steps, "ViT", std::cout);
-        vit_run = train_classifier(vit, [&](const Tensor& x) { return vit.forward(Var(x)); }, train.images, train.labels,
-                                   heldout.images, heldout.labels, s.vit_train,
+        vit_run = train_vit(models, data, s.vit_train,
                                    [&](std::int64_t step, double loss) { progress.update(step, {{"loss", loss}}); });
     }
     {
         nn::Progress progress(s.baseline_train.steps, "bag of patches", std::cout);
-        base_run = train_classifier(baseline, [&](const Tensor& x) { return baseline.forward(Var(x)); }, train.images,
-                                    train.labels, heldout.images, heldout.labels, s.baseline_train,
+        base_run = train_baseline(models, data, s.baseline_train,
                                     [&](std::int64_t step, double loss) { progress.update(step, {{"loss", loss}}); });
     }
     std::printf("held-out accuracy on %lld images:\n  ViT             %.3f\n  bag of patches  %.3f   (no attention, no "
@@ -207,8 +206,8 @@ std::string shade_row(const std::vector<double>& w) {
 void part2(const LessonSettings& s, const lesson::LessonArgs& args, Written& written) {
     const LongRangeConfig& c = s.long_range;
     std::cout << "== 2. Local versus global attention: find the marked symbol among " << c.seq_len << " ==\n";
-    const MarkedSequences train = make_marked_sequences(s.train_sequences, args.seed * 1000 + 3, c);
-    const MarkedSequences heldout = make_marked_sequences(s.heldout_sequences, args.seed * 1000 + 4, c);
+    const LongRangeData data = make_long_range_data(s, args.seed);
+    const MarkedSequences& heldout = data.heldout;
     const std::vector<std::int64_t> ids = heldout.ids.select(0, 0).to_vector<std::int64_t>();
     std::cout << "an example (the answer is the starred symbol, read at [CLS]):\n ";
     for (std::int64_t id : ids) std::cout << " " << token_label(id, c.symbols);
@@ -243,13 +242,11 @@ void part2(const LessonSettings& s, const lesson::LessonArgs& args, Written& wri
     Tensor cls_map = zeros({static_cast<std::int64_t>(kinds.size()) * c.num_layers, c.tokens()});
     std::vector<nn::Series> curves;
     for (std::size_t m = 0; m < kinds.size(); ++m) {
-        Generator gen(args.seed + 10);  // the same initial weights for the layers all four share
-        LongRangeClassifier model(kinds[m], c, gen);
+        LongRangeClassifier model = make_long_range_model(kinds[m], s, args.seed);
         TrainResult run;
         {
             nn::Progress progress(s.long_train.steps, kind_name(kinds[m]), std::cout);
-            run = train_classifier(model, [&](const Tensor& x) { return model.forward(x); }, train.ids, train.labels,
-                                   heldout.ids, heldout.labels, s.long_train,
+            run = train_long_range(model, data, s.long_train,
                                    [&](std::int64_t step, double loss) { progress.update(step, {{"loss", loss}}); });
         }
         std::printf("  %-13s %lld parameters   held-out accuracy %.3f", kind_name(kinds[m]), ll(model.num_parameters()),

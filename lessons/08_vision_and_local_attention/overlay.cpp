@@ -7,6 +7,8 @@
 
 namespace qkv::lesson08 {
 
+namespace svg = nn::svg;
+
 namespace {
 
 constexpr double kPixel = 6, kGap = 14, kLeft = 150, kTop = 54, kRowGap = 22;
@@ -27,8 +29,6 @@ void draw_image(svg::Document& doc, const std::vector<double>& px, std::int64_t 
 }
 
 }  // namespace
-
-namespace svg = nn::svg;
 
 std::string attention_overlay_svg(const std::vector<OverlaySample>& samples, std::int64_t patch, const std::string& title) {
     if (samples.empty()) fail("attention_overlay_svg", "no samples");

@@ -19,7 +19,7 @@ struct LessonSettings {
     // Part 2: find the marked symbol among 64; four models of one size.
     LongRangeConfig long_range;        // width 32, 2 heads, 2 layers, w = 2
     std::int64_t train_sequences = 4000, heldout_sequences = 1000;
-    TrainOptions long_train{500, 32, 3e-3, 0.05, 0};
+    TrainOptions long_train{250, 32, 3e-3, 0.05, 0};
     std::vector<std::int64_t> cost_lengths{64, 128, 256, 512, 1024, 2048, 4096};
 
     // Part 3: lesson 07's tiny BERT, pre-trained here on a smaller budget, then head ablation.
@@ -30,9 +30,9 @@ struct LessonSettings {
     static LessonSettings quick() {
         LessonSettings s;
         s.train_images = 1000, s.heldout_images = 500;
-        s.vit_train.steps = 150, s.baseline_train.steps = 150;
+        s.vit_train.steps = 100, s.baseline_train.steps = 100;
         s.train_sequences = 1000, s.heldout_sequences = 500;
-        s.long_train.steps = 150;
+        s.long_train.steps = 60;
         s.cost_lengths = {64, 256, 1024};
         s.bert_train_docs = 200, s.bert_heldout_docs = 100, s.bert_heldout_pairs = 200;
         s.pretrain.steps = 40, s.pretrain.batch_size = 16;

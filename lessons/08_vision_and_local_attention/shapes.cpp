@@ -78,7 +78,7 @@ ShapeImages make_shape_images(std::int64_t count, std::uint64_t seed, double noi
 
 std::string image_to_text(const Tensor& image) {
     const std::vector<double> v = image.to_vector<double>();
-    if (static_cast<std::int64_t>(v.size()) != S * S) fail("image_to_text", "expected a 16x16 image, got ", image.shape());
+    if (static_cast<std::int64_t>(v.size()) != S * S) fail("image_to_text", "expected a 16x16 image, got ", shape_str(image.shape()));
     const char* shades = " .:-=+*#%@";
     std::string out;
     for (std::int64_t r = 0; r < S; ++r) {

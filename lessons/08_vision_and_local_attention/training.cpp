@@ -11,7 +11,7 @@ TrainResult train_classifier(nn::Module& model, const Forward& forward, const Te
                              const Tensor& heldout_inputs, const Tensor& heldout_labels, const TrainOptions& options,
                              const std::function<void(std::int64_t, double)>& on_step) {
     const std::int64_t N = inputs.size(0), B = std::min(options.batch_size, N);
-    if (labels.size(0) != N) fail("train_classifier", "inputs ", inputs.shape(), " and labels ", labels.shape(), " differ");
+    if (labels.size(0) != N) fail("train_classifier", "inputs ", shape_str(inputs.shape()), " and labels ", shape_str(labels.shape()), " differ");
     nn::Adam optimizer(model.named_parameters(), options.lr);
     const auto warmup = static_cast<std::int64_t>(options.warmup_fraction * static_cast<double>(options.steps));
     nn::Scheduler schedule(optimizer, nn::WarmupCosine(options.lr, warmup, options.steps));

@@ -39,7 +39,7 @@ Tensor position_similarity(const nn::VisionTransformer& model) {
 
 GridScore grid_score(const Tensor& similarity, std::int64_t g) {
     const std::int64_t N = g * g;
-    if (similarity.shape() != Shape{N, N}) fail("grid_score", "expected (", N, ", ", N, "), got ", similarity.shape());
+    if (similarity.shape() != Shape{N, N}) fail("grid_score", "expected (", N, ", ", N, "), got ", shape_str(similarity.shape()));
     const std::vector<double> s = similarity.to_vector<double>();
     double nb = 0, ot = 0;
     std::int64_t n_nb = 0, n_ot = 0;

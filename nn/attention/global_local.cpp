@@ -23,10 +23,10 @@ GlobalLocalAttention::GlobalLocalAttention(std::int64_t d_model, std::int64_t nu
 
 GlobalLocalOutput GlobalLocalAttention::forward(const Var& x, const Tensor& local_mask) {
     if (x.dim() != 3 || x.size(2) != d_model_)
-        fail("GlobalLocalAttention", "expected x (B, T, ", d_model_, "), got ", x.shape());
+        fail("GlobalLocalAttention", "expected x (B, T, ", d_model_, "), got ", shape_str(x.shape()));
     const std::int64_t T = x.size(1);
     if (local_mask.dtype() != DType::Bool || local_mask.shape() != Shape{T, T})
-        fail("GlobalLocalAttention", "local_mask must be (", T, ", ", T, ") bool, got ", local_mask.shape(), " ",
+        fail("GlobalLocalAttention", "local_mask must be (", T, ", ", T, ") bool, got ", shape_str(local_mask.shape()), " ",
              dtype_name(local_mask.dtype()));
     const Var q = q_proj(x), k = k_proj(x), v = v_proj(x);  // (B, T, D) each, shared by both attentions
     AttentionMasks band;
@@ -58,9 +58,10 @@ std::string GlobalLocalAttention::describe() const {
 }
 
 GlobalLocalEncoderLayer::GlobalLocalEncoderLayer(std::int64_t d_model, std::int64_t num_heads, std::int64_t d_ff,
-                                                 double initial_weight, bool learn_gate, Generator& gen)
+                                                 double initial_weight, bool learn_gate, Activation activation,
+                                                 Generator& gen)
     : attn(d_model, num_heads, initial_weight, learn_gate, gen),
-      feed_forward(d_model, d_ff, 0.0, Activation::GELU, gen),
+      feed_forward(d_model, d_ff, 0.0, activation, gen),
       norm1(d_model),
       norm2(d_model) {}
 

@@ -56,7 +56,8 @@ private:
 class GlobalLocalEncoderLayer : public Module {
 public:
     GlobalLocalEncoderLayer(std::int64_t d_model, std::int64_t num_heads, std::int64_t d_ff, double initial_weight = 0.5,
-                            bool learn_gate = true, Generator& gen = default_generator());
+                            bool learn_gate = true, Activation activation = Activation::ReLU,
+                            Generator& gen = default_generator());
 
     GlobalLocalAttention attn;
     FeedForward feed_forward;

@@ -36,7 +36,7 @@ Tensor band_global_mask(std::int64_t T, std::int64_t w, const std::vector<std::i
 
 std::int64_t open_scores(const Tensor& mask) {
     if (mask.dtype() != DType::Bool || mask.dim() != 2)
-        fail("open_scores", "expected a (T, T) bool mask, got ", mask.shape(), " ", dtype_name(mask.dtype()));
+        fail("open_scores", "expected a (T, T) bool mask, got ", shape_str(mask.shape()), " ", dtype_name(mask.dtype()));
     std::int64_t open = 0;
     for (const std::uint8_t v : mask.to_vector<std::uint8_t>()) open += v ? 0 : 1;
     return open;

@@ -8,12 +8,12 @@ WindowOutput sliding_window_attention(const Var& q, const Var& k, const Var& v, 
     const char* op = "sliding_window_attention";
     if (w < 0) fail(op, "the half-width w must be >= 0, got ", w);
     if (q.dim() < 2 || q.shape() != k.shape() || v.dim() != q.dim())
-        fail(op, "expected q and k (..., T, d) of one shape and v (..., T, dv), got ", q.shape(), ", ", k.shape(),
-             ", ", v.shape());
+        fail(op, "expected q and k (..., T, d) of one shape and v (..., T, dv), got ", shape_str(q.shape()), ", ", shape_str(k.shape()),
+             ", ", shape_str(v.shape()));
     for (std::int64_t i = 0; i + 1 < q.dim(); ++i)
-        if (v.size(i) != q.size(i)) fail(op, "v ", v.shape(), " does not match q ", q.shape(), " in dim ", i);
+        if (v.size(i) != q.size(i)) fail(op, "v ", shape_str(v.shape()), " does not match q ", shape_str(q.shape()), " in dim ", i);
     const std::int64_t nd = q.dim(), T = q.size(nd - 2), d = q.size(nd - 1);
-    if (T < 1 || d < 1) fail(op, "empty input ", q.shape());
+    if (T < 1 || d < 1) fail(op, "empty input ", shape_str(q.shape()));
     // Pad keys and values with w zero rows at each end, so key i + o of every offset is the
     // row i + o + w of the padded tensor, and the window of offset o is one narrow.
     auto pad = [&](const Var& x) {
@@ -44,7 +44,7 @@ WindowOutput sliding_window_attention(const Var& q, const Var& k, const Var& v, 
 
 Tensor window_to_dense(const Tensor& weights, std::int64_t w) {
     if (weights.dim() < 2 || weights.size(-1) != 2 * w + 1)
-        fail("window_to_dense", "expected weights (..., T, ", 2 * w + 1, ") for w = ", w, ", got ", weights.shape());
+        fail("window_to_dense", "expected weights (..., T, ", 2 * w + 1, ") for w = ", w, ", got ", shape_str(weights.shape()));
     const std::int64_t T = weights.size(-2), W = 2 * w + 1, rows = weights.numel() / (T * W);
     Shape shape = weights.shape();
     shape.back() = T;

@@ -5,10 +5,10 @@ namespace qkv::nn {
 namespace {
 
 void check_images(const char* op, const Shape& s, std::int64_t patch) {
-    if (s.size() != 4) fail(op, "expected images (B, C, H, W), got ", s);
+    if (s.size() != 4) fail(op, "expected images (B, C, H, W), got ", shape_str(s));
     if (patch < 1) fail(op, "patch size must be >= 1, got ", patch);
     if (s[2] % patch != 0 || s[3] % patch != 0)
-        fail(op, "image ", s[2], "x", s[3], " of ", s, " is not a whole number of ", patch, "x", patch, " patches");
+        fail(op, "image ", s[2], "x", s[3], " of ", shape_str(s), " is not a whole number of ", patch, "x", patch, " patches");
 }
 
 }  // namespace
@@ -28,7 +28,7 @@ Var unpatchify(const Var& patches, std::int64_t patch, std::int64_t channels, st
              " patches");
     const std::int64_t gh = height / patch, gw = width / patch;
     if (s.size() != 3 || s[1] != gh * gw || s[2] != channels * patch * patch)
-        fail("unpatchify", "expected patches (B, ", gh * gw, ", ", channels * patch * patch, "), got ", s);
+        fail("unpatchify", "expected patches (B, ", gh * gw, ", ", channels * patch * patch, "), got ", shape_str(s));
     return patches.reshape({s[0], gh, gw, channels, patch, patch})  // (B, H/p, W/p, C, p, p)
         .permute({0, 3, 1, 4, 2, 5})                                // (B, C, H/p, p, W/p, p)
         .reshape({s[0], channels, height, width});                 // (B, C, H, W)
@@ -43,7 +43,7 @@ PatchEmbedding::PatchEmbedding(std::int64_t channels, std::int64_t patch, std::i
 Var PatchEmbedding::forward(const Var& images) {
     check_images("PatchEmbedding", images.shape(), patch_);
     if (images.size(1) != channels_)
-        fail("PatchEmbedding", "expected ", channels_, " channels, got images ", images.shape());
+        fail("PatchEmbedding", "expected ", channels_, " channels, got images ", shape_str(images.shape()));
     return proj(patchify(images, patch_));  // (B, N, D)
 }
 
@@ -53,13 +53,13 @@ Tensor PatchEmbedding::conv_weight() const {
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::int64_t stride) {
     if (x.dim() != 4 || weight.dim() != 4 || x.size(1) != weight.size(1) || weight.size(2) != weight.size(3))
-        fail("conv2d", "expected x (B, C, H, W) and a square kernel (O, C, k, k), got ", x.shape(), " and ",
-             weight.shape());
+        fail("conv2d", "expected x (B, C, H, W) and a square kernel (O, C, k, k), got ", shape_str(x.shape()), " and ",
+             shape_str(weight.shape()));
     if (stride < 1) fail("conv2d", "stride must be >= 1, got ", stride);
     const std::int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3), O = weight.size(0), k = weight.size(2);
     if (k > H || k > W) fail("conv2d", "kernel ", k, "x", k, " is larger than the image ", H, "x", W);
     if (bias.defined() && (bias.dim() != 1 || bias.size(0) != O))
-        fail("conv2d", "bias must be (", O, "), got ", bias.shape());
+        fail("conv2d", "bias must be (", O, "), got ", shape_str(bias.shape()));
     const std::int64_t Ho = (H - k) / stride + 1, Wo = (W - k) / stride + 1;
     const std::vector<double> xs = x.to_vector<double>(), ws = weight.to_vector<double>();
     const std::vector<double> bs = bias.defined() ? bias.to_vector<double>() : std::vector<double>(O, 0.0);

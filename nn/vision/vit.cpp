@@ -31,7 +31,7 @@ Tensor small_normal(const Shape& shape, Generator& gen) {
 void check_images(const char* op, const Var& images, const VitConfig& c) {
     const Shape& s = images.shape();
     if (s.size() != 4 || s[1] != c.channels || s[2] != c.image_size || s[3] != c.image_size)
-        fail(op, "expected images (B, ", c.channels, ", ", c.image_size, ", ", c.image_size, "), got ", s);
+        fail(op, "expected images (B, ", c.channels, ", ", c.image_size, ", ", c.image_size, "), got ", shape_str(s));
 }
 
 }  // namespace
