@@ -43,7 +43,7 @@ std::string attention_overlay_svg(const std::vector<OverlaySample>& samples, std
     doc.text("text", {{"x", kLeft}, {"y", kTop - 8}, {"font-size", 12}}, "image");
     for (std::int64_t h = 0; h < H; ++h)
         doc.text("text", {{"x", kLeft + static_cast<double>(h + 1) * (panel + kGap)}, {"y", kTop - 8}, {"font-size", 12}},
-                 "[CLS] attention, head " + std::to_string(h));
+                 "head " + std::to_string(h));
     for (std::size_t s = 0; s < samples.size(); ++s) {
         const double y0 = kTop + static_cast<double>(s) * (panel + kRowGap);
         doc.text("text", {{"x", 10}, {"y", y0 + panel / 2}, {"font-size", 12}}, samples[s].caption);
