@@ -19,7 +19,7 @@ struct LessonSettings {
     // Part 2: find the marked symbol among 64; four models of one size.
     LongRangeConfig long_range;        // width 32, 2 heads, 2 layers, w = 2
     std::int64_t train_sequences = 4000, heldout_sequences = 1000;
-    TrainOptions long_train{250, 32, 3e-3, 0.05, 0};
+    TrainOptions long_train{200, 32, 3e-3, 0.05, 0};
     std::vector<std::int64_t> cost_lengths{64, 128, 256, 512, 1024, 2048, 4096};
 
     // Part 3: lesson 07's tiny BERT, pre-trained here on a smaller budget, then head ablation.

@@ -13,6 +13,7 @@
 
 using namespace qkv;
 using namespace qkv::nn;
+using qkv::test::check_gradients;
 
 namespace {
 
