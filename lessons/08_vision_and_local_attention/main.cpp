@@ -113,7 +113,8 @@ void part1(const LessonSettings& s, const lesson::LessonArgs& args, Written& wri
                 "%lld parameters\n",
                 ll(s.vit.num_patches()), ll(s.vit.num_patches() + 1), ll(s.vit.d_model), ll(s.vit.num_heads),
                 ll(s.vit.num_layers), ll(s.vit.d_ff), ll(vit.num_parameters()));
-    std::printf("baseline: the same patch embedding, mean over patches, MLP %lld -> %lld -> 5: %lld parameters\n",
+    std::printf("baseline: the same patch embedding, GELU(Linear %lld -> %lld) on each patch, mean over patches, Linear -> 5: "
+                "%lld parameters\n",
                 ll(s.vit.d_model), ll(s.vit.d_ff), ll(baseline.num_parameters()));
     std::printf("training: %lld steps of %lld images, Adam lr %.0e, warmup then cosine decay\n", ll(s.vit_train.steps),
                 ll(s.vit_train.batch_size), s.vit_train.lr);

@@ -42,7 +42,7 @@ double accuracy(nn::Module& model, const Forward& forward, const Tensor& inputs,
     const bool was_training = model.is_training();
     model.eval();
     NoGradGuard no_grad;
-    const std::int64_t N = inputs.size(0), chunk = 250;
+    const std::int64_t N = inputs.size(0), chunk = 50;  // small chunks keep the peak memory low
     std::int64_t correct = 0;
     for (std::int64_t start = 0; start < N; start += chunk) {
         const std::int64_t n = std::min(chunk, N - start);

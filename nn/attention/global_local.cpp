@@ -46,10 +46,7 @@ void GlobalLocalAttention::visit(Visitor& v) {
     v.module("v_proj", v_proj);
     v.module("out_proj", out_proj);
     if (learn_gate_) v.param("gate", gate);
-    else {
-        Tensor g = gate.data();
-        v.buffer("gate", g);
-    }
+    else v.buffer("gate", gate.impl()->data);  // saved and converted with the model, never trained
 }
 
 std::string GlobalLocalAttention::describe() const {

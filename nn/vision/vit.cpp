@@ -89,8 +89,8 @@ BagOfPatches::BagOfPatches(const VitConfig& config, Generator& gen)
 
 Var BagOfPatches::forward(const Var& images) {
     check_images("BagOfPatches", images, config_);
-    const Var mean_token = mean(patch_embed(images), {1});  // (B, D): where each patch was is lost
-    return out(gelu(hidden(mean_token)));                   // (B, K)
+    const Var features = gelu(hidden(patch_embed(images)));  // (B, N, F): each patch on its own
+    return out(mean(features, {1}));                          // (B, K): where each patch was is lost
 }
 
 void BagOfPatches::visit(Visitor& v) {

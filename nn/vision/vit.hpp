@@ -12,9 +12,12 @@
 // similarities). [CLS] holds no image content; the only way it can learn about the image is
 // by attending to the patches, so its attention row says which patches the decision read.
 //
-// BagOfPatches is the same patch embedding with the attention taken out: the patch tokens are
-// averaged (order and position thrown away) and an MLP classifies the mean. Whatever the ViT
-// does better is what attention over positioned patches adds.
+// BagOfPatches is the same patch embedding with the attention taken out: each patch token goes
+// through its own small MLP layer, the results are averaged over the patches (order and
+// position thrown away), and a Linear classifies the mean. The non-linearity before the mean
+// matters: the patch embedding is linear, so the mean of the embeddings is the embedding of the
+// mean patch, one blurred 4x4 patch. Whatever the ViT does better is what attention over
+// positioned patches adds.
 //
 // Shapes: B = batch, C = channels, H x W = image, N = patches, D = d_model, K = classes,
 //         L = layers, Hh = heads.
@@ -68,7 +71,8 @@ private:
 
 class BagOfPatches : public Module {
 public:
-    // The ViT's patch embedding and width, then an MLP D -> d_ff -> K on the mean patch token.
+    // The ViT's patch embedding and width, GELU(Linear D -> d_ff) on every patch, the mean over
+    // patches, then Linear d_ff -> K.
     explicit BagOfPatches(const VitConfig& config, Generator& gen = default_generator());
 
     PatchEmbedding patch_embed;
