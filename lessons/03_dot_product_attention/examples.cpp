@@ -1,5 +1,7 @@
 #include "lessons/03_dot_product_attention/examples.hpp"
 
+#include "lessons/03_dot_product_attention/attention_choice.hpp"
+
 #include <cmath>
 
 namespace qkv::lesson03 {
@@ -16,7 +18,7 @@ AttentionTrace trace_attention(const Tensor& q, const Tensor& k, const Tensor& v
     // The library works on (B, T, size); a 2-d example is a batch of one.
     const Tensor batch_mask = mask.defined() ? mask.unsqueeze(0) : Tensor();
     const nn::AttentionOutput out =
-        nn::scaled_dot_product_attention(Var(q.unsqueeze(0)), Var(k.unsqueeze(0)), Var(v.unsqueeze(0)), batch_mask);
+        attention(Var(q.unsqueeze(0)), Var(k.unsqueeze(0)), Var(v.unsqueeze(0)), batch_mask);
     AttentionTrace t;
     t.q = q, t.k = k, t.v = v;
     // The scores the library softmaxes (before masking), recomputed for printing.
@@ -75,7 +77,7 @@ namespace {
 // (B, T, E) into heads with `split_shape`, attend, merge back to (B*T, E) row order.
 Tensor split_attend_merge(const Tensor& x, const Shape& split_shape) {
     const Var heads(x.reshape(split_shape).transpose(1, 2));  // (N, H, T', hd)
-    const Tensor out = nn::scaled_dot_product_attention(heads, heads, heads).output.data();
+    const Tensor out = attention(heads, heads, heads).output.data();
     return out.transpose(1, 2).reshape({-1, x.size(2)});  // (N*T', E): token rows in memory order
 }
 
@@ -123,7 +125,7 @@ FullyMasked fully_masked() {
     r.article_weights = softmax(masked_fill(scores, mask.select(0, 0), -1e10), -1);
 
     const Var qv(q.unsqueeze(0), true), kv(k.unsqueeze(0), true);
-    const nn::AttentionOutput out = nn::scaled_dot_product_attention(qv, kv, Var(v.unsqueeze(0)), mask);
+    const nn::AttentionOutput out = attention(qv, kv, Var(v.unsqueeze(0)), mask);
     sum(out.output).backward();
     r.qkv_weights = out.weights.data().select(0, 0);
     r.qkv_output = out.output.data().select(0, 0);
@@ -144,7 +146,7 @@ PaddedAttention padded_attention(std::uint64_t seed) {
     const Tensor mask = nn::padding_mask(from_vector(lengths), Tk);  // (B, 1, Tk)
 
     PaddedAttention r;
-    const nn::AttentionOutput out = nn::scaled_dot_product_attention(Var(q), Var(k), Var(v), mask);
+    const nn::AttentionOutput out = attention(Var(q), Var(k), Var(v), mask);
     r.weights = out.weights.data();
     r.output = out.output.data();
 
@@ -155,7 +157,7 @@ PaddedAttention padded_attention(std::uint64_t seed) {
         copy_(k2.select(0, b).narrow(0, len, pad), full({pad, d}, 100.0, f64));
         copy_(v2.select(0, b).narrow(0, len, pad), full({pad, d}, -100.0, f64));
     }
-    const Tensor out2 = nn::scaled_dot_product_attention(Var(q), Var(k2), Var(v2), mask).output.data();
+    const Tensor out2 = attention(Var(q), Var(k2), Var(v2), mask).output.data();
     r.padding_change = max_abs_diff(r.output, out2);
     return r;
 }
@@ -163,7 +165,7 @@ PaddedAttention padded_attention(std::uint64_t seed) {
 Tensor causal_weights(std::uint64_t seed) {
     Generator gen(seed);
     const Var x(randn({1, 6, 4}, 0, 1, f64, gen));  // (B, T, d): self-attention, q = k = v = x
-    return nn::scaled_dot_product_attention(x, x, x, nn::causal_mask(6)).weights.data().select(0, 0);
+    return attention(x, x, x, nn::causal_mask(6)).weights.data().select(0, 0);
 }
 
 std::vector<std::string> padded_row_labels() {

@@ -12,10 +12,13 @@
 #include <iostream>
 #include <string>
 
+#include "lessons/03_dot_product_attention/attention_choice.hpp"
 #include "lessons/03_dot_product_attention/examples.hpp"
+#include "lessons/03_dot_product_attention/exercises/attention.hpp"
 #include "lessons/03_dot_product_attention/kernel_regression.hpp"
 #include "lessons/03_dot_product_attention/scaling.hpp"
 #include "lessons/common/cli.hpp"
+#include "lessons/common/mine.hpp"
 #include "nn/plot/heatmap.hpp"
 #include "nn/plot/line_chart.hpp"
 #include "nn/plot/terminal.hpp"
@@ -224,17 +227,26 @@ void show_kernel_regression(const lesson::LessonArgs& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // --mine (exercise 03.2): the examples run on the student's own attention.
+    const bool mine = lesson::take_flag(argc, argv, "--mine");
     const lesson::LessonArgs args = lesson::parse_lesson_args(
         argc, argv,
         {"03_dot_product_attention",
-         "scaled dot-product attention: the articles' examples recomputed, masks, sqrt(d_k), kernel regression", 200,
+         "scaled dot-product attention: the articles' examples recomputed, masks, sqrt(d_k), kernel regression "
+         "(--mine: with your attention from exercise 03.2)",
+         200,
          {}});
     if (!args.ok) return args.exit_code;
-    std::cout << "Lesson 03: scaled dot-product attention (seed " << args.seed << ")\n\n";
-    show_worked_examples();
-    show_article_bugs();
-    show_masks(args);
-    show_scaling(args);
-    show_kernel_regression(args);
-    return 0;
+    if (mine) use_attention(exercises::scaled_dot_product_attention);
+    return lesson::run_mine(mine, [&] {
+        if (mine) (void)attention(Var(zeros({1, 1, 1})), Var(zeros({1, 1, 1})), Var(zeros({1, 1, 1})));  // solved yet?
+        std::cout << "Lesson 03: scaled dot-product attention (seed " << args.seed << ")"
+                  << (mine ? ", with YOUR scaled_dot_product_attention (exercise 03.2)" : "") << "\n\n";
+        show_worked_examples();
+        show_article_bugs();
+        show_masks(args);
+        show_scaling(args);
+        show_kernel_regression(args);
+        return 0;
+    });
 }
