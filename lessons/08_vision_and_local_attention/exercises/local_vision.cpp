@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "lessons/common/exercise.hpp"
+#include "lessons/common/exercise.hpp"  // qkv::NotImplemented, for the student edition's stubs
 
 namespace qkv::exercises {
 
