@@ -35,7 +35,7 @@ std::string attention_overlay_svg(const std::vector<OverlaySample>& samples, std
     const std::int64_t S = samples[0].image.size(-1), H = samples[0].cls_attention.size(0);
     const std::int64_t g = S / patch;
     const double panel = static_cast<double>(S) * kPixel;
-    const double width = kLeft + static_cast<double>(H + 1) * (panel + kGap) + 10;
+    const double width = std::max(kLeft + static_cast<double>(H + 1) * (panel + kGap) + 10, svg::text_width(title, 15) + 30);
     const double height = kTop + static_cast<double>(samples.size()) * (panel + kRowGap) + 10;
     svg::Document doc(width, height);
     doc.leaf("rect", {{"x", 0}, {"y", 0}, {"width", width}, {"height", height}, {"fill", "#fff"}});
