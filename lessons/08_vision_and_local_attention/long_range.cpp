@@ -66,6 +66,14 @@ Var LongRangeClassifier::forward(const Tensor& ids) {
     return head(norm(x.select(1, 0)));  // (B, K) from [CLS]
 }
 
+void LongRangeClassifier::set_mask(const Tensor& mask) {
+    if (kind_ == AttentionKind::Global) fail("LongRangeClassifier::set_mask", "the global model takes no mask");
+    if (mask.dtype() != DType::Bool || mask.shape() != mask_.shape())
+        fail("LongRangeClassifier::set_mask", "expected a ", shape_str(mask_.shape()), " bool mask, got ",
+             shape_str(mask.shape()), " ", dtype_name(mask.dtype()));
+    mask_ = mask;
+}
+
 std::vector<Tensor> LongRangeClassifier::attention_weights() const {
     std::vector<Tensor> out;
     for (const nn::TransformerEncoderLayer& layer : layers) out.push_back(layer.self_attn_weights);

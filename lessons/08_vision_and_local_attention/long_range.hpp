@@ -62,6 +62,8 @@ public:
 
     // The (T, T) bool mask each layer uses (undefined for global; the band for global+local).
     const Tensor& mask() const { return mask_; }
+    // Replaces it (--mine: the student's band_mask); must be (T, T) bool, and not for global.
+    void set_mask(const Tensor& mask);
     // Each layer's attention weights of the last forward, (B, H, T, T): for global+local the
     // two attentions mixed with lambda, lambda G + (1 - lambda) L.
     std::vector<Tensor> attention_weights() const;

@@ -21,7 +21,9 @@
 #include "lessons/08_vision_and_local_attention/settings.hpp"
 #include "lessons/08_vision_and_local_attention/shapes.hpp"
 #include "lessons/08_vision_and_local_attention/vision.hpp"
+#include "lessons/08_vision_and_local_attention/exercises/local_vision.hpp"
 #include "lessons/common/cli.hpp"
+#include "lessons/common/mine.hpp"
 #include "nn/attention/masks.hpp"
 #include "nn/plot/heatmap.hpp"
 #include "nn/plot/line_chart.hpp"
@@ -60,13 +62,22 @@ void show_images(const ShapeImages& data) {
     for (const std::string& l : lines) std::cout << "  " << l << "\n";
 }
 
-void show_patch_embedding(const nn::VisionTransformer& vit, const ShapeImages& data) {
-    const PatchConvComparison c = compare_patch_embedding_with_conv(vit.patch_embed, data.images.narrow(0, 0, 8).contiguous());
+void show_patch_embedding(const nn::VisionTransformer& vit, const ShapeImages& data, bool mine) {
+    const Tensor images = data.images.narrow(0, 0, 8).contiguous();  // (8, 1, 16, 16)
+    const PatchConvComparison c = compare_patch_embedding_with_conv(vit.patch_embed, images);
     std::cout << "patch embedding (nn::PatchEmbedding), two ways on 8 images:\n";
     std::cout << "  patchify (reshape + permute) then Linear(16 -> 32): " << shape_str(c.linear_shape) << "\n";
     std::cout << "  Conv2d(1 -> 32, kernel 4, stride 4), the Linear's weight as its kernel: " << shape_str(c.conv_shape)
               << ", flattened to (B, N, D)\n";
-    std::printf("  largest difference: %.2g (float32 rounding: the same sums in another order)\n\n", c.max_abs_difference);
+    std::printf("  largest difference: %.2g (float32 rounding: the same sums in another order)\n", c.max_abs_difference);
+    if (mine) {  // exercise 08.1
+        const Tensor yours = exercises::patchify(images, vit.patch_embed.patch());
+        const Tensor ours = nn::patchify(Var(images), vit.patch_embed.patch()).data();
+        const double diff = max(abs(sub(yours.contiguous(), ours))).item();
+        std::printf("  --mine: your patchify (exercise 08.1) gives %s, largest difference from nn::patchify %.2g\n",
+                    shape_str(yours.shape()).c_str(), diff);
+    }
+    std::cout << "\n";
 }
 
 void show_article_code(std::uint64_t seed) {
@@ -96,7 +107,7 @@ Tensor cls_rows_of_last_layer(nn::VisionTransformer& vit, const Tensor& image) {
     return a.select(1, 0).narrow(1, 1, a.size(2) - 1).contiguous();  // (H, N): [CLS] over the patches
 }
 
-void part1(const LessonSettings& s, const lesson::LessonArgs& args, Written& written) {
+void part1(const LessonSettings& s, const lesson::LessonArgs& args, bool mine, Written& written) {
     std::cout << "== 1. A tiny Vision Transformer on 16x16 shapes ==\n";
     const VisionData data = make_vision_data(s, args.seed);
     const ShapeImages& heldout = data.heldout;
@@ -106,7 +117,7 @@ void part1(const LessonSettings& s, const lesson::LessonArgs& args, Written& wri
     VisionModels models(s, args.seed);
     nn::VisionTransformer& vit = models.vit;
     nn::BagOfPatches& baseline = models.baseline;
-    show_patch_embedding(vit, heldout);
+    show_patch_embedding(vit, heldout, mine);
     show_article_code(args.seed);
 
     std::printf("ViT: %lld patches of 4x4 + [CLS] = %lld tokens, width %lld, %lld heads, %lld pre-norm layers, FFN %lld: "
@@ -204,7 +215,7 @@ std::string shade_row(const std::vector<double>& w) {
     return s;
 }
 
-void part2(const LessonSettings& s, const lesson::LessonArgs& args, Written& written) {
+void part2(const LessonSettings& s, const lesson::LessonArgs& args, bool mine, Written& written) {
     const LongRangeConfig& c = s.long_range;
     std::cout << "== 2. Local versus global attention: find the marked symbol among " << c.seq_len << " ==\n";
     const LongRangeData data = make_long_range_data(s, args.seed);
@@ -215,7 +226,8 @@ void part2(const LessonSettings& s, const lesson::LessonArgs& args, Written& wri
     std::printf("\n  -> %c (at position %lld)\n", static_cast<char>('a' + heldout.labels.data<std::int64_t>()[0]),
                 ll(heldout.mark_pos.data<std::int64_t>()[0]));
 
-    const std::int64_t reach = nn::attention::band_reach(c.num_layers, c.window);
+    const std::int64_t reach = mine ? exercises::band_reach(c.num_layers, c.window)  // exercise 08.3
+                                    : nn::attention::band_reach(c.num_layers, c.window);
     std::int64_t reachable_marks = 0;
     for (std::int64_t p = 1; p < c.tokens(); ++p)
         reachable_marks += nn::attention::reachable(c.tokens(), c.window, {}, c.num_layers, 0, p);
@@ -244,6 +256,10 @@ void part2(const LessonSettings& s, const lesson::LessonArgs& args, Written& wri
     std::vector<nn::Series> curves;
     for (std::size_t m = 0; m < kinds.size(); ++m) {
         LongRangeClassifier model = make_long_range_model(kinds[m], s, args.seed);
+        if (mine && kinds[m] != AttentionKind::Global)  // exercises 08.2 and 08.4: your masks train the models
+            model.set_mask(kinds[m] == AttentionKind::LocalGlobalTokens
+                               ? exercises::band_global_mask(c.tokens(), c.window, {0})
+                               : exercises::band_mask(c.tokens(), c.window));
         TrainResult run;
         {
             nn::Progress progress(s.long_train.steps, kind_name(kinds[m]), std::cout);
@@ -412,10 +428,12 @@ void part3(const LessonSettings& s, const lesson::LessonArgs& args, Written& wri
 }  // namespace
 
 int main(int argc, char** argv) {
+    const bool mine = lesson::take_flag(argc, argv, "--mine");
     const LessonSettings defaults;
     const lesson::LessonInfo info{
         "08_vision_and_local_attention",
-        "a tiny Vision Transformer, local versus global attention, and BERT head ablation",
+        "a tiny Vision Transformer, local versus global attention, and BERT head ablation (--mine: with your "
+        "exercise 08.1-08.4 functions)",
         defaults.vit_train.steps,
         {{"part", "run one part only: 1 (ViT), 2 (local vs global) or 3 (head ablation); default all"}}};
     const lesson::LessonArgs args = lesson::parse_lesson_args(argc, argv, info);
@@ -441,16 +459,20 @@ int main(int argc, char** argv) {
     std::printf("Lesson 08: attention beyond text: a Vision Transformer, local versus global attention, head ablation "
                 "(seed %llu)\n\n",
                 static_cast<unsigned long long>(args.seed));
-    Written written;
-    try {
-        if (part == "all" || part == "1") part1(s, args, written);
-        if (part == "all" || part == "2") part2(s, args, written);
-        if (part == "all" || part == "3") part3(s, args, written);
-    } catch (const std::exception& e) {
-        std::cerr << "lesson08: " << e.what() << "\n";
-        return 1;
-    }
-    std::cout << "wrote:\n";
-    for (const std::string& p : written) std::cout << "  " << p << "\n";
-    return 0;
+    return lesson::run_mine(mine, [&] {
+        Written written;
+        try {
+            if (part == "all" || part == "1") part1(s, args, mine, written);
+            if (part == "all" || part == "2") part2(s, args, mine, written);
+            if (part == "all" || part == "3") part3(s, args, written);
+        } catch (const NotImplemented&) {
+            throw;  // an unsolved exercise under --mine: run_mine says which
+        } catch (const std::exception& e) {
+            std::cerr << "lesson08: " << e.what() << "\n";
+            return 1;
+        }
+        std::cout << "wrote:\n";
+        for (const std::string& p : written) std::cout << "  " << p << "\n";
+        return 0;
+    });
 }
