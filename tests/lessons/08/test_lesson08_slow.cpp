@@ -15,7 +15,7 @@ TEST_CASE("lesson08 slow: the ViT reaches >= 0.95 held-out accuracy on 1000 imag
     VisionModels m(s, 0);
     const TrainResult vit = train_vit(m, data, s.vit_train);
     const TrainResult base = train_baseline(m, data, s.baseline_train);
-    MESSAGE("ViT ", vit.heldout_accuracy, ", bag of patches ", base.heldout_accuracy);
+    MESSAGE("ViT " << vit.heldout_accuracy << ", bag of patches " << base.heldout_accuracy);
     CHECK(data.heldout.labels.size(0) >= 1000);
     CHECK(vit.heldout_accuracy >= 0.95);
     CHECK(base.heldout_accuracy < vit.heldout_accuracy);
@@ -30,7 +30,7 @@ TEST_CASE("lesson08 slow: global >= 0.95, local (w = 2) < 0.60, both combination
     for (int k = 0; k < 4; ++k) {
         LongRangeClassifier model = make_long_range_model(kinds[k], s, 0);
         acc[k] = train_long_range(model, data, s.long_train).heldout_accuracy;
-        MESSAGE(kind_name(kinds[k]), " ", acc[k]);
+        MESSAGE(std::string(kind_name(kinds[k])) << " " << acc[k]);
     }
     CHECK(data.heldout.labels.size(0) >= 1000);
     CHECK(acc[0] >= 0.95);
