@@ -53,8 +53,9 @@ if(DEFINED SUBMISSION)
   file(GLOB_RECURSE submitted RELATIVE "${SUBMISSION}" "${SUBMISSION}/lessons/*/exercises/*")
   list(FILTER submitted EXCLUDE REGEX "manifest\\.tsv$")
   foreach(f ${submitted})
-    get_filename_component(dir "${TREE}/${f}" DIRECTORY)
-    file(COPY "${SUBMISSION}/${f}" DESTINATION "${dir}")
+    # configure_file gives a changed file a new time stamp (file(COPY) keeps the old one, and the
+    # build would not notice the student's code).
+    configure_file("${SUBMISSION}/${f}" "${TREE}/${f}" COPYONLY)
   endforeach()
   list(LENGTH submitted n)
   message("grade: copied ${n} exercise files from ${SUBMISSION}")

@@ -57,7 +57,7 @@ TEST_CASE("exercise 01.1: Where an element lives") {
             for (const Shape& index : all_indices(t.shape())) {
                 const std::int64_t at = qkv::exercises::element_offset(t, index);
                 const bool in_range = at >= 0 && at * 4 < static_cast<std::int64_t>(t.storage()->nbytes());
-                const std::string what = "element_offset(" + layout_of(t) + ", index " + shape_str(index) + ") = " +
+                const std::string what = "element_offset(" + layout_of(t) + ", index " + ex::detail::index_str(index) + ") = " +
                                          std::to_string(at);
                 if (!ex::check_that(in_range, what + " is outside the storage",
                                     "offset + sum over k of index[k] * stride[k]; strides count elements, not bytes"))
@@ -84,7 +84,7 @@ TEST_CASE("exercise 01.1: Where an element lives") {
             } catch (const Error&) {
                 threw = true;
             }
-            if (!ex::check_that(threw, "element_offset(shape (2, 3), index " + shape_str(bad) + ") did not throw",
+            if (!ex::check_that(threw, "element_offset(shape (2, 3), index " + ex::detail::index_str(bad) + ") did not throw",
                                 "throw qkv::Error (qkv::fail) when the index has the wrong length or an entry outside [0, size)"))
                 return;
         }
