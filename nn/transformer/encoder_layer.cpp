@@ -13,9 +13,10 @@ TransformerEncoderLayer::TransformerEncoderLayer(const LayerConfig& c, Generator
     self_attn.memory_efficient = c.memory_efficient;
 }
 
-Var TransformerEncoderLayer::forward(const Var& x, const Tensor& key_padding) {
+Var TransformerEncoderLayer::forward(const Var& x, const Tensor& key_padding, const Tensor& attn_mask) {
     AttentionMasks masks;
     masks.key_padding = key_padding;
+    masks.attn = attn_mask;
     if (norm_first_) {
         const Var h = norm1(x);                                     // (B, T, D)
         MultiHeadOutput a = self_attn.forward(h, masks);

@@ -39,8 +39,9 @@ public:
     LayerNorm norm1, norm2;
     Dropout dropout1, dropout2;
 
-    // x (B, T, D) -> (B, T, D). key_padding (B, T) bool, true at padding (or undefined).
-    Var forward(const Var& x, const Tensor& key_padding = {});
+    // x (B, T, D) -> (B, T, D). key_padding (B, T) bool, true at padding (or undefined);
+    // attn_mask (T, T) bool, true where query i may not see key j (a band: nn/attention/masks.hpp).
+    Var forward(const Var& x, const Tensor& key_padding = {}, const Tensor& attn_mask = {});
 
     // The self-attention weights of the last forward (B, H, T, T), for plotting.
     Tensor self_attn_weights;
