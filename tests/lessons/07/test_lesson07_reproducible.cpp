@@ -25,6 +25,6 @@ TEST_CASE("lesson07 --quick pre-training losses match the hash recorded for x86-
     numbers.push_back(m.mlm_accuracy);
     numbers.push_back(m.nsp_accuracy);
     const std::string hash = test::hex(test::hash_bits(numbers));
-    MESSAGE("lesson07 --quick: MLM loss at step 20 " << curves.mlm_loss.back() << ", trajectory hash " << hash);
-    CHECK(hash == "722f28d79ed36f2f");
+    MESSAGE("lesson07 --quick: MLM loss at the last step " << curves.mlm_loss.back() << ", trajectory hash " << hash);
+    CHECK(hash == "585bbb739a23d06f");  // re-recorded when --quick became 100 steps of 64 pairs
 }
