@@ -30,18 +30,21 @@ namespace qkv {
 
 namespace {
 
-// "target.tmp.XXXXXXXX": 8 base-36 characters (41 bits) mixed from a per-process random token
-// and a counter, so two programs, or two writes of one program, get different names. The
-// suffix is 13 bytes; when the target's own name is so long that the two together would pass
+// "target.qkvtmp.XXXXXXXX": 8 base-36 characters (41 bits) mixed from a per-process random token
+// and a counter, so two programs, or two writes of one program, get different names. The marker
+// says qkv made the file, so the clean-up below never takes a user's "x.tmp.backup". The
+// suffix is 16 bytes; when the target's own name is so long that the two together would pass
 // the 255-byte limit of a file name, the temporary name keeps only the start of the target's.
 constexpr std::size_t max_name_bytes = 255;
-constexpr std::string_view temp_marker = ".tmp.";
+constexpr std::string_view temp_marker = ".qkvtmp.";
 constexpr std::size_t temp_token_chars = 8;
 constexpr auto stale_age = std::chrono::minutes(10);
 
+std::size_t max_target_bytes() { return max_name_bytes - temp_marker.size() - temp_token_chars; }
+
 std::string temp_prefix(const std::filesystem::path& target) {
     std::string name = target.filename().string();
-    name.resize(std::min(name.size(), max_name_bytes - temp_marker.size() - temp_token_chars));
+    name.resize(std::min(name.size(), max_target_bytes()));
     return name + std::string(temp_marker);
 }
 
@@ -69,6 +72,8 @@ std::string temporary_name(const std::string& path) {
 // as a leftover is harmless.
 void remove_stale_temporaries(const std::string& path) {
     const std::filesystem::path target(path);
+    // A cut name is shared by every target that starts the same way: leave those temporaries be.
+    if (target.filename().string().size() > max_target_bytes()) return;
     const std::string prefix = temp_prefix(target);
     const std::filesystem::path folder = target.parent_path().empty() ? "." : target.parent_path();
     std::error_code ec;
@@ -135,14 +140,15 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
 }
 
 std::string read_file(const std::string& path, const char* op, std::uint64_t max_bytes) {
-    errno = 0;
-    FileHandle handle;
-    handle.file = std::fopen(path.c_str(), "rb");
-    if (!handle.file) fail(op, "cannot open '", path, "': ", std::strerror(errno));
+    // The kind of file first: opening a named pipe would block until someone writes to it.
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
     if (!ec && !std::filesystem::is_regular_file(status) && !std::filesystem::is_directory(status))
         fail(op, "'", path, "' is not a regular file");
+    errno = 0;
+    FileHandle handle;
+    handle.file = std::fopen(path.c_str(), "rb");
+    if (!handle.file) fail(op, "cannot open '", path, "': ", std::strerror(errno));
     const std::uintmax_t size = ec ? 0 : std::filesystem::file_size(path, ec);
     auto too_large = [&] { fail(op, "'", path, "' is larger than the limit of ", max_bytes, " bytes for this kind of file"); };
     if (!ec && size > max_bytes) too_large();

@@ -10,7 +10,7 @@
 namespace qkv {
 
 // On failure throws "write_file_atomically: ... 'path': <OS reason>", removes the temporary file
-// and leaves the target as it was. The temporary is "path.tmp.XXXXXXXX" (13 bytes more, the
+// and leaves the target as it was. The temporary is "path.qkvtmp.XXXXXXXX" (16 bytes more, the
 // target's name shortened in it when needed to fit 255 bytes); after a successful rename, such
 // temporaries of the same target that nobody has written for 10 minutes (left by a killed
 // writer) are removed. There is no fsync (the standard library has none): a crash of

@@ -4,6 +4,8 @@
 // tensor compiles to vector instructions.
 #pragma once
 
+#include <algorithm>
+
 #include <cmath>
 #include <limits>
 
@@ -49,11 +51,14 @@ template <class T> QKV_ALWAYS_INLINE T gelu_tanh(T x) {
     return at_infinity(x, T(0), x, T(0.5) * x * (T(1) + fast::tanh(u)));
 }
 // d/dx = (1 + tanh u) / 2 + x (1 - tanh^2 u) u' / 2, with u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+// Past |x| = 10, tanh u is exactly +-1 and the second term exactly 0; x is clamped there so that
+// x^2 cannot overflow into 0 * inf = NaN (from |x| ~ 1.8e19 in float). Inside, the bits are unchanged.
 template <class T> QKV_ALWAYS_INLINE T gelu_tanh_grad(T x) {
     const T u = T(kSqrt2OverPi) * (x + T(kGeluTanhCubic) * x * x * x);
     const T t = fast::tanh(u);
-    const T du = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluTanhCubic) * x * x);
-    return at_infinity(x, T(0), T(1), T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du);
+    const T xc = std::min(std::max(x, T(-10)), T(10));
+    const T du = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluTanhCubic) * xc * xc);
+    return at_infinity(x, T(0), T(1), T(0.5) * (T(1) + t) + T(0.5) * xc * (T(1) - t * t) * du);
 }
 
 }  // namespace qkv::math

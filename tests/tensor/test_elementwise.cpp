@@ -259,6 +259,9 @@ TEST_CASE("gelu, gelu_tanh and their slopes give their limits at -inf and +inf, 
     std::vector<double> xs(37, 0.5), gelu_want(37), slope_want(37);
     for (int i : {0, 20, 35}) xs[static_cast<std::size_t>(i)] = -kInf;
     for (int i : {1, 21, 36}) xs[static_cast<std::size_t>(i)] = kInf;
+    // Finite but huge: x^2 overflows float there, and the slope must still be its limit, not NaN.
+    for (int i : {2, 22}) xs[static_cast<std::size_t>(i)] = 1e20;
+    for (int i : {3, 23}) xs[static_cast<std::size_t>(i)] = -1e20;
     for (DType dtype : {DType::Float32, DType::Float64}) {
         const Tensor x = points64(xs).to(dtype);
         for (const auto& [name, f, slope] :
@@ -277,6 +280,8 @@ TEST_CASE("gelu, gelu_tanh and their slopes give their limits at -inf and +inf, 
                 CAPTURE(i);
                 if (xs[i] == -kInf) CHECK((y[i] == 0 && d[i] == 0));
                 else if (xs[i] == kInf) CHECK((y[i] == kInf && d[i] == 1));
+                else if (xs[i] == 1e20) CHECK(d[i] == 1);
+                else if (xs[i] == -1e20) CHECK(d[i] == 0);
                 else CHECK((std::isfinite(y[i]) && std::isfinite(d[i])));
             }
         }

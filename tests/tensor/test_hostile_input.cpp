@@ -127,15 +127,18 @@ TEST_CASE("atomic writes: a 250-byte file name saves, and stale temporaries of t
     // A temporary left by a writer killed an hour ago goes on the next save of the same target;
     // a fresh one (a writer still at work) and those of other targets stay.
     const std::string target = dir.file("w.npy");
-    write_bytes(dir.file("w.npy.tmp.abcd1234"), "old");
-    write_bytes(dir.file("w.npy.tmp.zzzz0000"), "fresh");
-    write_bytes(dir.file("v.npy.tmp.abcd1234"), "other target");
-    fs::last_write_time(dir.file("w.npy.tmp.abcd1234"), fs::file_time_type::clock::now() - std::chrono::hours(1));
-    fs::last_write_time(dir.file("v.npy.tmp.abcd1234"), fs::file_time_type::clock::now() - std::chrono::hours(1));
+    write_bytes(dir.file("w.npy.qkvtmp.abcd1234"), "old");
+    write_bytes(dir.file("w.npy.qkvtmp.zzzz0000"), "fresh");
+    write_bytes(dir.file("v.npy.qkvtmp.abcd1234"), "other target");
+    write_bytes(dir.file("w.npy.tmp.backup01"), "a user's file, not ours");
+    fs::last_write_time(dir.file("w.npy.tmp.backup01"), fs::file_time_type::clock::now() - std::chrono::hours(1));
+    fs::last_write_time(dir.file("w.npy.qkvtmp.abcd1234"), fs::file_time_type::clock::now() - std::chrono::hours(1));
+    fs::last_write_time(dir.file("v.npy.qkvtmp.abcd1234"), fs::file_time_type::clock::now() - std::chrono::hours(1));
     save_npy(target, ones({3}));
-    CHECK_FALSE(fs::exists(dir.file("w.npy.tmp.abcd1234")));
-    CHECK(fs::exists(dir.file("w.npy.tmp.zzzz0000")));
-    CHECK(fs::exists(dir.file("v.npy.tmp.abcd1234")));
+    CHECK_FALSE(fs::exists(dir.file("w.npy.qkvtmp.abcd1234")));
+    CHECK(fs::exists(dir.file("w.npy.qkvtmp.zzzz0000")));
+    CHECK(fs::exists(dir.file("v.npy.qkvtmp.abcd1234")));
+    CHECK(fs::exists(dir.file("w.npy.tmp.backup01")));
 }
 
 }  // TEST_SUITE

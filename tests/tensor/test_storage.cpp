@@ -26,7 +26,7 @@ TEST_CASE("a tensor made from a recycled block is still all zeros") {
     const Tensor again(shape, DType::Float32);
     CHECK(max(abs(again)).item() == 0.0);
     CHECK(min(again).item() == 0.0);
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(QKV_ASAN)
     CHECK(again.storage()->bytes() == first);  // the block the first tensor freed
 #else
     (void)first;
@@ -37,7 +37,7 @@ TEST_CASE("the storage cache keeps freed large blocks and clear empties it") {
     storage_cache::clear();
     CHECK(storage_cache::cached_bytes() == 0);
     { const Tensor t({1024, 256}, DType::Float32); }  // 1 MB freed
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(QKV_ASAN)
     CHECK(storage_cache::cached_bytes() >= 1024 * 256 * 4);
     { const Tensor small({4}, DType::Float32); }  // small blocks are not cached
     CHECK(storage_cache::cached_bytes() < 1024 * 256 * 4 + 4096);
@@ -48,7 +48,7 @@ TEST_CASE("the storage cache keeps freed large blocks and clear empties it") {
 }
 
 TEST_CASE("the storage cache holds no more than its maximum, and nothing when the maximum is 0") {
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(QKV_ASAN)
     storage_cache::clear();
     storage_cache::set_max_bytes(std::size_t{2} << 20);  // 2 MB
     {

@@ -28,6 +28,7 @@
 #include "tensor/creation.hpp"
 #include "tensor/elementwise.hpp"
 #include "tensor/gemm_kernel.hpp"
+#include "tensor/storage.hpp"  // QKV_ASAN
 #include "tensor/matmul.hpp"
 #include "tensor/row_kernels.hpp"
 #include "tensor/scalar_math.hpp"
@@ -37,7 +38,7 @@ using namespace qkv;
 
 namespace {
 
-#if defined(__FMA__) && defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__) && defined(__GNUC__) && \
+#if defined(__FMA__) && defined(__OPTIMIZE__) && !defined(QKV_ASAN) && defined(__GNUC__) && \
     !defined(__clang__)
 constexpr bool release_numbers = true;
 #else
