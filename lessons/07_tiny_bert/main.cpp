@@ -23,6 +23,7 @@
 #include "lessons/07_tiny_bert/pretrain.hpp"
 #include "lessons/07_tiny_bert/settings.hpp"
 #include "lessons/common/cli.hpp"
+#include "lessons/common/smooth.hpp"
 #include "lessons/common/mine.hpp"
 #include "nn/bert/hf_checkpoint.hpp"
 #include "nn/plot/heatmap.hpp"
@@ -115,17 +116,7 @@ void show_masking(const LessonData& data, std::uint64_t seed) {
                 100.0 * static_cast<double>(n_kept) / static_cast<double>(n_chosen));
 }
 
-// A running mean over the last `w` values, so a noisy per-step loss reads as a curve.
-std::vector<double> smooth(const std::vector<double>& xs, std::size_t w) {
-    std::vector<double> out;
-    double total = 0;
-    for (std::size_t i = 0; i < xs.size(); ++i) {
-        total += xs[i];
-        if (i >= w) total -= xs[i - w];
-        out.push_back(total / static_cast<double>(std::min(i + 1, w)));
-    }
-    return out;
-}
+using lesson::smooth;
 
 void pretrain_and_report(nn::BertForPreTraining& model, const LessonData& data, const LessonSettings& s,
                          const lesson::LessonArgs& args, std::vector<std::string>& written) {

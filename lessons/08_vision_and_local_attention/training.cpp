@@ -55,15 +55,4 @@ double accuracy(nn::Module& model, const Forward& forward, const Tensor& inputs,
     return static_cast<double>(correct) / static_cast<double>(N);
 }
 
-std::vector<double> smooth(const std::vector<double>& xs, std::size_t w) {
-    std::vector<double> out;
-    double total = 0;
-    for (std::size_t i = 0; i < xs.size(); ++i) {
-        total += xs[i];
-        if (i >= w) total -= xs[i - w];
-        out.push_back(total / static_cast<double>(std::min(i + 1, w)));
-    }
-    return out;
-}
-
 }  // namespace qkv::lesson08

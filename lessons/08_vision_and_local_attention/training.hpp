@@ -5,6 +5,8 @@
 // Shapes: N = examples, B = batch, K = classes; inputs (N, ...) any trailing shape.
 #pragma once
 
+#include "lessons/common/smooth.hpp"
+
 #include <functional>
 
 #include "nn/module.hpp"
@@ -33,7 +35,6 @@ TrainResult train_classifier(nn::Module& model, const Forward& forward, const Te
 // Accuracy of argmax(forward(inputs)) against labels, in eval mode without a graph, in chunks.
 double accuracy(nn::Module& model, const Forward& forward, const Tensor& inputs, const Tensor& labels);
 
-// A running mean over the last `w` values, so a noisy per-step loss reads as a curve.
-std::vector<double> smooth(const std::vector<double>& xs, std::size_t w);
+using lesson::smooth;  // lessons/common/smooth.hpp
 
 }  // namespace qkv::lesson08
