@@ -21,6 +21,7 @@
 #include "tensor/storage.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <deque>
 #include <map>
@@ -99,9 +100,21 @@ void free_all(const std::deque<std::byte*>& blocks) {
     for (std::byte* block : blocks) ::operator delete(block, alignment);
 }
 
+// storage_use's counters. Relaxed order is enough: each is one atomic value, and a reader on
+// another thread only asks for a figure, not for ordering with other memory.
+std::atomic<std::size_t> live_storage{0}, peak_storage{0};
+
+void count_allocated(std::size_t nbytes) {
+    const std::size_t now = live_storage.fetch_add(nbytes, std::memory_order_relaxed) + nbytes;
+    std::size_t peak = peak_storage.load(std::memory_order_relaxed);
+    while (now > peak && !peak_storage.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+    }
+}
+
 }  // namespace
 
 std::byte* allocate(std::size_t nbytes) {
+    count_allocated(nbytes);
     if (!enabled || nbytes < min_cached_bytes)
         return static_cast<std::byte*>(::operator new(nbytes ? nbytes : 1, alignment));
     const std::size_t size = rounded(nbytes);
@@ -121,6 +134,7 @@ std::byte* allocate(std::size_t nbytes) {
 }
 
 void release(std::byte* bytes, std::size_t nbytes) {
+    live_storage.fetch_sub(nbytes, std::memory_order_relaxed);
     if (!enabled || nbytes < min_cached_bytes) {
         ::operator delete(bytes, alignment);
         return;
@@ -179,3 +193,11 @@ void clear() {
 }
 
 }  // namespace qkv::storage_cache
+
+namespace qkv::storage_use {
+
+std::size_t live_bytes() { return storage_cache::live_storage.load(std::memory_order_relaxed); }
+std::size_t peak_bytes() { return storage_cache::peak_storage.load(std::memory_order_relaxed); }
+void reset_peak() { storage_cache::peak_storage.store(live_bytes(), std::memory_order_relaxed); }
+
+}  // namespace qkv::storage_use

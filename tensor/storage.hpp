@@ -37,6 +37,17 @@ void set_max_bytes(std::size_t max_bytes);
 void clear();
 }  // namespace storage_cache
 
+// What the tensors of a computation hold: bytes of Storage in use now, and the most in use at
+// once since the last reset_peak(). Counted where blocks are handed out and returned, so the
+// figure does not depend on what malloc, the cache or a sanitizer do with freed memory (the
+// resident-set size, which does, over- or under-states it). Lesson 09 measures attention's
+// memory with it.
+namespace storage_use {
+std::size_t live_bytes();
+std::size_t peak_bytes();
+void reset_peak();  // the peak becomes the bytes in use now
+}  // namespace storage_use
+
 class Storage {
 public:
     static constexpr std::size_t alignment = 64;  // a cache line; also the widest SIMD load

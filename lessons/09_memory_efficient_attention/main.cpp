@@ -88,7 +88,7 @@ void memory_vs_length(const lesson::LessonArgs& args, std::int64_t naive_max_t) 
         const auto text = [](const std::optional<double>& mb) {
             if (!mb) return std::string("      (skipped)");
             char s[32];
-            std::snprintf(s, sizeof s, "%12.1f MB", *mb);
+            std::snprintf(s, sizeof s, "%12.2f MB", *mb);
             return std::string(s);
         };
         std::printf("%5lld %14.1f MB %s %s\n", static_cast<long long>(T), one_matrix, text(naive_mb).c_str(),

@@ -1,33 +1,14 @@
 #include "lessons/09_memory_efficient_attention/peak_memory.hpp"
 
-#include <fstream>
-#include <string>
-
 #include "tensor/storage.hpp"
 
 namespace qkv::lesson09 {
 
-namespace {
-
-std::optional<double> status_mb(const std::string& key) {
-    std::ifstream status("/proc/self/status");
-    for (std::string line; std::getline(status, line);)
-        if (line.rfind(key, 0) == 0) return std::stod(line.substr(key.size())) / 1024.0;  // the value is in kB
-    return std::nullopt;
-}
-
-}  // namespace
-
-std::optional<double> peak_added_mb(const std::function<void()>& run) {
-    storage_cache::clear();
-    const std::optional<double> before = status_mb("VmRSS:");
-    std::ofstream reset("/proc/self/clear_refs");
-    if (!before || !(reset << "5" << std::flush)) return std::nullopt;
+double peak_added_mb(const std::function<void()>& run) {
+    const std::size_t before = storage_use::live_bytes();
+    storage_use::reset_peak();
     run();
-    const std::optional<double> peak = status_mb("VmHWM:");
-    storage_cache::clear();
-    if (!peak) return std::nullopt;
-    return *peak - *before;
+    return static_cast<double>(storage_use::peak_bytes() - before) / (1024.0 * 1024.0);
 }
 
 }  // namespace qkv::lesson09

@@ -1,16 +1,18 @@
-// How much resident memory a piece of code adds at its peak, measured by Linux itself: the
-// process's high-water mark of resident memory (VmHWM in /proc/self/status) is reset to the
-// current resident size by writing 5 to /proc/self/clear_refs, the code runs, and the new
-// high-water mark minus the size before is what it added. qkv's cache of freed blocks is
-// emptied first, so a run does not reuse the previous run's memory.
+// How much tensor memory a piece of code adds at its peak: the most bytes of tensor storage in
+// use at once while it runs, minus those in use before (tensor/storage.hpp, storage_use).
+//
+// This counts what the attention op and its autograd graph hold (the (T, T) scores and weights,
+// their gradients, the saved log-sum-exp), exactly and the same on every machine. The
+// process's resident size would also count what malloc or the sanitizers keep of freed memory,
+// and a freed block reused by the next allocation would not show at all, so it is the wrong
+// ruler for a 1 MB difference. Small scratch buffers outside tensors (a tile's row state) are
+// not counted; they are a few KB per thread.
 #pragma once
 
 #include <functional>
-#include <optional>
 
 namespace qkv::lesson09 {
 
-// MB added at the peak, or nullopt where /proc is missing or cannot be reset (not Linux).
-std::optional<double> peak_added_mb(const std::function<void()>& run);
+double peak_added_mb(const std::function<void()>& run);
 
 }  // namespace qkv::lesson09

@@ -272,7 +272,8 @@ TEST_CASE("gelu, gelu_tanh and their slopes give their limits at -inf and +inf, 
                              return map_unary<Accepts::Floating>("slope", t,
                                                                  [](auto v) { return math::gelu_tanh_grad(v); });
                          }}}) {
-            CAPTURE(name);
+            const char* op = name;  // Clang 14 cannot capture a structured binding, as CAPTURE does
+            CAPTURE(op);
             CAPTURE(dtype_name(dtype));
             const auto y = f(x).to_vector<double>();
             const auto d = slope(x).to_vector<double>();

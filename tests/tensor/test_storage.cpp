@@ -33,6 +33,25 @@ TEST_CASE("a tensor made from a recycled block is still all zeros") {
 #endif
 }
 
+TEST_CASE("storage_use counts the bytes tensors hold, small and large, cached or not") {
+    const std::size_t base = storage_use::live_bytes();
+    storage_use::reset_peak();
+    CHECK(storage_use::peak_bytes() == base);
+    {
+        const Tensor big({1024, 256}, DType::Float32);  // 1 MB, a cached size
+        const Tensor small({3}, DType::Float64);        // 24 bytes, straight from operator new
+        CHECK(storage_use::live_bytes() == base + 1024 * 256 * 4 + 24);
+        const Tensor view = big.narrow(0, 0, 10);  // a view holds no new storage
+        CHECK(storage_use::live_bytes() == base + 1024 * 256 * 4 + 24);
+    }
+    CHECK(storage_use::live_bytes() == base);
+    CHECK(storage_use::peak_bytes() == base + 1024 * 256 * 4 + 24);  // freed bytes leave the peak as it was
+    { const Tensor again({1024, 256}, DType::Float32); }  // served from the cache: counted all the same
+    CHECK(storage_use::peak_bytes() == base + 1024 * 256 * 4 + 24);
+    storage_use::reset_peak();
+    CHECK(storage_use::peak_bytes() == base);
+}
+
 TEST_CASE("the storage cache keeps freed large blocks and clear empties it") {
     storage_cache::clear();
     CHECK(storage_cache::cached_bytes() == 0);

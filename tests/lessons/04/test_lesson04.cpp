@@ -459,7 +459,10 @@ TEST_CASE("recall: more gradient reaches step 1 in a GRU than in a tanh RNN, and
     INFO("spike norm " << d.spike_norm << ", clean " << d.clean_norm << "; accuracy " << d.accuracy_before << " -> "
                        << d.accuracy_unclipped << " unclipped, " << d.accuracy_clipped << " clipped");
     CHECK(d.accuracy_before == doctest::Approx(g.accuracy));
-    CHECK(d.spike_norm > 100 * d.clean_norm);
+    // The margins hold in both builds: release (FMA) and the sanitizer build (no FMA) train to
+    // different GRUs, whose spike is 70x (sanitizers) to 500x (README) a clean batch's gradient.
+    CHECK(d.spike_norm > 20 * d.clean_norm);
     CHECK(d.accuracy_unclipped < d.accuracy_before - 0.2);
-    CHECK(d.accuracy_clipped > d.accuracy_before - 0.01);
+    // Clipping keeps the damage a small fraction of the unclipped step's.
+    CHECK(d.accuracy_before - d.accuracy_clipped < 0.1 * (d.accuracy_before - d.accuracy_unclipped));
 }
