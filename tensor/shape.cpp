@@ -17,7 +17,9 @@ Strides contiguous_strides(const Shape& shape) {
     std::int64_t step = 1;
     for (std::size_t k = shape.size(); k-- > 0;) {
         strides[k] = step;
-        step = checked_mul(step, shape[k] > 0 ? shape[k] : 1, "contiguous_strides");
+        if (__builtin_mul_overflow(step, shape[k] > 0 ? shape[k] : 1, &step))
+            fail("contiguous_strides", "a tensor of shape ", shape_str(shape),
+                 " has more elements than 64-bit sizes can count");
     }
     return strides;
 }

@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <map>
@@ -50,7 +51,13 @@ std::size_t max_bytes_from_environment() {
     if (!text || !*text) return default_max_bytes;
     char* end = nullptr;
     const unsigned long long mb = std::strtoull(text, &end, 10);
-    if (*end != '\0' || text[0] == '-' || mb > (std::size_t{1} << 20)) return default_max_bytes;
+    if (*end != '\0' || text[0] == '-' || mb > (std::size_t{1} << 20)) {
+        // Said once, at the first large allocation: a typo should not silently keep 256 MB.
+        std::fprintf(stderr, "qkv: QKV_CACHE_MB=%s is not a whole number of megabytes from 0 to 1048576; "
+                             "the storage cache keeps its default maximum of %zu MB\n",
+                     text, default_max_bytes >> 20);
+        return default_max_bytes;
+    }
     return static_cast<std::size_t>(mb) << 20;
 }
 

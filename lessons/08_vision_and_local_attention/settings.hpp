@@ -24,7 +24,7 @@ struct LessonSettings {
 
     // Part 3: lesson 07's tiny BERT, pre-trained here on a smaller budget, then head ablation.
     std::int64_t bert_train_docs = 1000, bert_heldout_docs = 200, bert_heldout_pairs = 1000, bert_vocab = 200;
-    lesson07::PretrainOptions pretrain{300, 32, 5e-3, 0.1, 0.01, 1.0, 0};
+    lesson07::PretrainOptions pretrain{300, 32, 5e-3, 0.1, 0.01, 1.0, 0, {}, {}, {}};
 
     // Every part still runs, on a few steps and small sets.
     static LessonSettings quick() {

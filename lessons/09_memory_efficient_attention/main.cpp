@@ -67,35 +67,38 @@ template <class F> double seconds(F&& f) {
 
 void memory_vs_length(const lesson::LessonArgs& args, std::int64_t naive_max_t) {
     std::cout << "== 1. The (T, T) matrix: peak memory of forward + backward, B = 1, H = 1, d = 32, float32 ==\n";
-    std::cout << "   T   one (T,T) matrix   naive measured   tiled measured\n";
-    nn::Series naive{"naive (measured)", {}, {}}, tiled{"tiled (measured)", {}, {}}, matrix{"one (T, T) float32 matrix", {}, {}};
+    std::cout << "   counted: tensor bytes in use at the peak; resident: what Linux adds to the process (VmHWM)\n";
+    std::cout << "   T   one (T,T) matrix   naive: counted  resident   tiled: counted  resident\n";
+    nn::Series naive{"naive (counted)", {}, {}}, tiled{"tiled (counted)", {}, {}}, matrix{"one (T, T) float32 matrix", {}, {}};
     const std::int64_t max_t = args.quick ? 2048 : 8192;
+    const auto mb_text = [](const std::optional<double>& mb, int decimals) {
+        if (!mb) return std::string("        -");
+        char s[32];
+        std::snprintf(s, sizeof s, "%9.*f", decimals, *mb);
+        return std::string(s);
+    };
     for (std::int64_t T = 256; T <= max_t; T *= 2) {
         Generator gen(args.seed + static_cast<std::uint64_t>(T));
         const Tensor q = randn({1, 1, T, 32}, 0, 1, DType::Float32, gen), k = randn({1, 1, T, 32}, 0, 1, DType::Float32, gen);
         const Tensor v = randn({1, 1, T, 32}, 0, 1, DType::Float32, gen), g = randn({1, 1, T, 32}, 0, 1, DType::Float32, gen);
         const double one_matrix = static_cast<double>(T * T * 4) / (1024.0 * 1024.0);
-        std::optional<double> naive_mb;
+        std::optional<lesson09::PeakMemory> naive_mb;
         if (T <= naive_max_t)
-            naive_mb = lesson09::peak_added_mb([&] {
+            naive_mb = lesson09::peak_added([&] {
                 Var vq(q, true), vk(k, true), vv(v, true);
                 nn::scaled_dot_product_attention(vq, vk, vv).output.backward(g);
             });
-        const std::optional<double> tiled_mb = lesson09::peak_added_mb([&] {
+        const lesson09::PeakMemory tiled_mb = lesson09::peak_added([&] {
             Var vq(q, true), vk(k, true), vv(v, true);
             nn::memory_efficient_attention(vq, vk, vv).backward(g);
         });
-        const auto text = [](const std::optional<double>& mb) {
-            if (!mb) return std::string("      (skipped)");
-            char s[32];
-            std::snprintf(s, sizeof s, "%12.2f MB", *mb);
-            return std::string(s);
-        };
-        std::printf("%5lld %14.1f MB %s %s\n", static_cast<long long>(T), one_matrix, text(naive_mb).c_str(),
-                    text(tiled_mb).c_str());
+        const std::string naive_text = naive_mb ? mb_text(naive_mb->counted_mb, 2) + " MB" + mb_text(naive_mb->resident_mb, 1) + " MB"
+                                                : std::string("      (skipped)          ");
+        std::printf("%5lld %14.1f MB  %s  %s MB%s MB\n", static_cast<long long>(T), one_matrix, naive_text.c_str(),
+                    mb_text(tiled_mb.counted_mb, 2).c_str(), mb_text(tiled_mb.resident_mb, 1).c_str());
         matrix.xs.push_back(static_cast<double>(T)), matrix.ys.push_back(one_matrix);
-        if (naive_mb) naive.xs.push_back(static_cast<double>(T)), naive.ys.push_back(std::max(*naive_mb, 0.01));
-        if (tiled_mb) tiled.xs.push_back(static_cast<double>(T)), tiled.ys.push_back(std::max(*tiled_mb, 0.01));
+        if (naive_mb) naive.xs.push_back(static_cast<double>(T)), naive.ys.push_back(std::max(naive_mb->counted_mb, 0.01));
+        tiled.xs.push_back(static_cast<double>(T)), tiled.ys.push_back(std::max(tiled_mb.counted_mb, 0.01));
     }
     nn::ChartOptions o;
     o.title = "Peak memory of attention forward + backward (B = H = 1, d = 32)";

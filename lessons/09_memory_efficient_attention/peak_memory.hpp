@@ -1,18 +1,29 @@
-// How much tensor memory a piece of code adds at its peak: the most bytes of tensor storage in
-// use at once while it runs, minus those in use before (tensor/storage.hpp, storage_use).
+// How much memory a piece of code adds at its peak, two ways.
 //
-// This counts what the attention op and its autograd graph hold (the (T, T) scores and weights,
-// their gradients, the saved log-sum-exp), exactly and the same on every machine. The
-// process's resident size would also count what malloc or the sanitizers keep of freed memory,
-// and a freed block reused by the next allocation would not show at all, so it is the wrong
-// ruler for a 1 MB difference. Small scratch buffers outside tensors (a tile's row state) are
-// not counted; they are a few KB per thread.
+// Counted: the most bytes of tensor storage in use at once while it runs, minus those in use
+// before (tensor/storage.hpp, storage_use). This is what the attention op and its autograd graph
+// hold (the (T, T) scores and weights, their gradients, the saved log-sum-exp), exactly and the
+// same on every machine. Small scratch buffers outside tensors (a tile's row state, a few KB per
+// thread) are not counted.
+//
+// Resident: what Linux says, the process's high-water mark of resident memory (VmHWM in
+// /proc/self/status), reset to the current resident size by writing 5 to /proc/self/clear_refs,
+// minus the size before. It is what a user sees in `top`, but it is a coarse ruler: freed memory
+// that malloc keeps and hands out again adds no new page (so a run can show less than it held),
+// and the sanitizer build keeps freed memory in quarantine. qkv's cache of freed blocks is
+// emptied before each run.
 #pragma once
 
 #include <functional>
+#include <optional>
 
 namespace qkv::lesson09 {
 
-double peak_added_mb(const std::function<void()>& run);
+struct PeakMemory {
+    double counted_mb = 0;
+    std::optional<double> resident_mb;  // nullopt where /proc is missing or cannot be reset (not Linux)
+};
+
+PeakMemory peak_added(const std::function<void()>& run);
 
 }  // namespace qkv::lesson09

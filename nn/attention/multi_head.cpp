@@ -27,19 +27,28 @@ Tensor attn_mask_4d(const char* op, const Tensor& attn, std::int64_t B, std::int
     return attn;                                      // (B, H, Tq, Tk)
 }
 
+// The key padding mask checked and lifted to (B, 1, 1, Tk), or undefined.
+Tensor key_padding_4d(const char* op, const Tensor& key_padding, std::int64_t B, std::int64_t Tk) {
+    if (!key_padding.defined()) return key_padding;
+    check_bool_mask(op, "key_padding", key_padding);
+    if (key_padding.dim() != 2 || key_padding.size(0) != B || key_padding.size(1) != Tk)
+        fail(op, "key_padding mask ", shape_str(key_padding.shape()), " must be (B, Tk) = (", B, ", ", Tk, ")");
+    return key_padding.reshape({B, 1, 1, Tk});  // (B, 1, 1, Tk): every head, every query
+}
+
+void check_causal(const char* op, const AttentionMasks& masks, std::int64_t Tq, std::int64_t Tk) {
+    if (masks.causal && Tq != Tk)
+        fail(op, "a causal mask needs as many queries as keys, got Tq = ", Tq, " and Tk = ", Tk);
+}
+
 }  // namespace
 
 Tensor combine_masks(const AttentionMasks& masks, std::int64_t B, std::int64_t Tq, std::int64_t Tk, const char* op) {
-    Tensor key_padding;
-    if (masks.key_padding.defined()) {
-        check_bool_mask(op, "key_padding", masks.key_padding);
-        if (masks.key_padding.dim() != 2 || masks.key_padding.size(0) != B || masks.key_padding.size(1) != Tk)
-            fail(op, "key_padding mask ", shape_str(masks.key_padding.shape()), " must be (B, Tk) = (", B, ", ", Tk,
-                 ")");
-        key_padding = masks.key_padding.reshape({B, 1, 1, Tk});  // (B, 1, 1, Tk): every head, every query
-    }
+    const Tensor key_padding = key_padding_4d(op, masks.key_padding, B, Tk);  // (B, 1, 1, Tk) or undefined
+    check_causal(op, masks, Tq, Tk);
     Tensor attn;
     if (masks.attn.defined()) attn = attn_mask_4d(op, masks.attn, B, Tq, Tk);
+    if (masks.causal) attn = attn.defined() ? where(attn, attn, causal_mask(Tq)) : causal_mask(Tq);  // (.., Tq, Tk)
     if (!key_padding.defined()) return attn;
     if (!attn.defined()) return key_padding;
     // Masked if either mask says so: where(kp, true, attn) is the logical or, broadcast.
@@ -77,18 +86,27 @@ MultiHeadOutput multi_head_attention(const Var& q, const Var& k, const Var& v, s
              " must be (B, Tq, D), (B, Tk, D) and (B, Tk, D)");
     if (training && dropout_p > 0.0 && gen == nullptr) fail(op, "attention dropout needs a Generator");
     const std::int64_t B = q.size(0), Tq = q.size(1), Tk = k.size(1);
-    const Tensor mask = combine_masks(masks, B, Tq, Tk, op);  // broadcasts to (B, H, Tq, Tk)
-    if (mask.defined() && mask.dim() == 4 && mask.size(1) != 1 && mask.size(1) != num_heads)
-        fail(op, "attn mask ", shape_str(masks.attn.shape()), " has ", mask.size(1), " heads, the attention ", num_heads);
+    if (masks.attn.defined() && masks.attn.dim() == 4 && masks.attn.size(1) != 1 && masks.attn.size(1) != num_heads)
+        fail(op, "attn mask ", shape_str(masks.attn.shape()), " has ", masks.attn.size(1), " heads, the attention ",
+             num_heads);
 
     const Var qh = split_heads(q, num_heads);  // (B, H, Tq, dh)
     const Var kh = split_heads(k, num_heads);  // (B, H, Tk, dh)
     const Var vh = split_heads(v, num_heads);  // (B, H, Tk, dh)
-    if (memory_efficient) {  // the same attention, tiled: no (B, H, Tq, Tk) matrix is kept
+    if (memory_efficient) {
+        // The same attention, tiled: no (B, H, Tq, Tk) matrix is kept, and none is built for the
+        // masks either. Key padding and causality go to the op as they are (it skips the tiles
+        // causality hides); only a general attn mask is passed as a tensor, at the size given.
+        check_causal(op, masks, Tq, Tk);
+        key_padding_4d(op, masks.key_padding, B, Tk);  // checks it
         MemoryEfficientOptions o;
+        o.key_padding = masks.key_padding;  // (B, Tk)
+        o.causal = masks.causal;
         if (training && dropout_p > 0.0) o.dropout_p = dropout_p, o.dropout_seed = gen->next_u64();
-        return {merge_heads(memory_efficient_attention(qh, kh, vh, mask, o)), Var()};  // (B, Tq, D)
+        const Tensor attn = masks.attn.defined() ? attn_mask_4d(op, masks.attn, B, Tq, Tk) : Tensor();
+        return {merge_heads(memory_efficient_attention(qh, kh, vh, attn, o)), Var()};  // (B, Tq, D)
     }
+    const Tensor mask = combine_masks(masks, B, Tq, Tk, op);  // broadcasts to (B, H, Tq, Tk)
     // All B*H heads in one batched call: each head scales by sqrt(dh), its own key size.
     const AttentionOutput heads = training && dropout_p > 0.0
                                       ? scaled_dot_product_attention(qh, kh, vh, mask, dropout_p, *gen)

@@ -32,6 +32,10 @@ struct AttentionMasks {
     Tensor key_padding;  // (B, Tk) bool, true at padding keys; from nn/data/batch.hpp's key_padding_mask
     Tensor attn;         // bool, broadcasts to (B, H, Tq, Tk): (Tq, Tk) such as causal_mask(T),
                          // (B, Tq, Tk), or (B, H, Tq, Tk); true where query i may not see key j
+    // Query i may not see keys j > i: causal_mask(Tq) or'ed with the others. Said as a flag
+    // rather than a mask so the memory-efficient path can skip the hidden tiles and never build
+    // a (Tq, Tk) tensor; the naive path builds causal_mask(Tq) from it. Needs Tq == Tk.
+    bool causal = false;
 };
 
 // The two masks merged into one bool mask that broadcasts to the scores (B, H, Tq, Tk), or an

@@ -135,7 +135,7 @@ Var Transformer::decode(const Tensor& tgt_in_ids, const Var& memory, const Tenso
              shape_str(memory.shape()));
     AttentionMasks self_masks;
     self_masks.key_padding = tgt_key_padding;
-    self_masks.attn = causal_mask(tgt_in_ids.size(1));                      // (Tt, Tt), true above the diagonal
+    self_masks.causal = true;                                               // position i sees 0 .. i
     return decoder.forward(x, memory, self_masks, memory_key_padding);      // (B, Tt, D)
 }
 

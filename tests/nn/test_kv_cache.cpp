@@ -9,6 +9,7 @@
 #include "nn/data/batch.hpp"
 #include "nn/transformer/decoding.hpp"
 #include "nn/transformer/kv_cache.hpp"
+#include "tensor/indexing.hpp"
 
 using namespace qkv;
 using namespace qkv::nn;
@@ -85,4 +86,29 @@ TEST_CASE("kv cache: greedy and beam decoding give the same tokens and scores wi
             CHECK(std::abs(fast[i].log_prob - full[i].log_prob) <= 1e-5);
         }
     }
+}
+
+TEST_CASE("kv cache: select_rows moves each row's cache, as beam search needs when beams swap parents") {
+    // Three rows decode different prefixes; then row 0 continues row 2's prefix and rows 1 and 2
+    // continue row 0's (two beams from one parent, one parent dropped). The next cached step must
+    // equal the decoder run on the reordered prefixes, which it cannot if select_rows kept the
+    // old rows or copied the wrong ones.
+    manual_seed(5);
+    Transformer m(cache_config(true, false));
+    m.eval();
+    NoGradGuard no_grad;
+    Generator gen(6);
+    const Tensor src = randint(3, 13, {3, 7}, gen), tgt = randint(3, 11, {3, 5}, gen);
+    const Var memory = m.encode(src, Tensor());
+    KVCache cache = start_kv_cache(m, memory, Tensor(), 6);
+    for (std::int64_t t = 0; t < 4; ++t) decode_next(m, tgt.select(1, t).contiguous(), cache);
+    const Tensor parents = tensor({2, 0, 0}, DType::Int64);
+    cache.select_rows(parents);
+    const Tensor reordered = index_select(tgt, 0, parents);  // (3, 5): each row's new prefix
+    const Var reordered_memory(index_select(memory.data(), 0, parents));
+    const Tensor step = decode_next(m, reordered.select(1, 4).contiguous(), cache).data();            // (3, D)
+    const Tensor full = m.decode(reordered, reordered_memory, Tensor()).data().select(1, 4);          // (3, D)
+    const Tensor unordered = m.decode(tgt, memory, Tensor()).data().select(1, 4);                     // (3, D)
+    CHECK(max_abs_diff(step, full) <= 1e-5);
+    CHECK(max_abs_diff(step, unordered) > 1e-2);  // the reorder changed what the rows see
 }

@@ -248,6 +248,31 @@ TEST_CASE("memory_efficient_attention: float64 gradcheck with masks, documents a
         [&](const std::vector<Var>& x) { return memory_efficient_attention(x[0], x[1], x[2], mask, o); }, {q, k, v});
 }
 
+TEST_CASE("memory_efficient_attention: dropout drops a share p of the weights and keeps their mean") {
+    // The hashed dropout as a sampler: over 2 x 3 x 200 x 300 = 360,000 draws, the share of
+    // zeros is p within 5 standard deviations (sqrt(p (1 - p) / n) = 7e-4 at p = 0.3), every kept
+    // factor is 1 / (1 - p), so the mean factor is 1 within the same margin, and another seed
+    // gives a different mask that agrees with the first only as often as two independent ones.
+    const double p = 0.3, n = 2.0 * 3 * 200 * 300, sd = std::sqrt(p * (1 - p) / n);
+    const Tensor a = memory_efficient_dropout_scale({2, 3}, 200, 300, p, 7, DType::Float64);
+    const Tensor b = memory_efficient_dropout_scale({2, 3}, 200, 300, p, 8, DType::Float64);
+    const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
+    double zeros = 0, both_zero = 0, sum = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        if (x[i] == 0.0) ++zeros;
+        else REQUIRE(x[i] == doctest::Approx(1 / (1 - p)).epsilon(1e-12));
+        if (x[i] == 0.0 && y[i] == 0.0) ++both_zero;
+        sum += x[i];
+    }
+    CHECK(std::abs(zeros / n - p) < 5 * sd);
+    CHECK(std::abs(sum / n - 1) < 5 * sd / (1 - p));
+    CHECK(std::abs(both_zero / n - p * p) < 5 * std::sqrt(p * p * (1 - p * p) / n));
+    // Neighbouring rows and columns are not copies of one another (a hash that ignored i or j).
+    CHECK(a.narrow(2, 0, 1).to_vector<double>() != a.narrow(2, 1, 1).to_vector<double>());
+    CHECK(a.narrow(3, 0, 1).to_vector<double>() != a.narrow(3, 1, 1).to_vector<double>());
+    CHECK(a.select(1, 0).to_vector<double>() != a.select(1, 1).to_vector<double>());  // nor heads
+}
+
 TEST_CASE("memory_efficient_attention: causal and window tiles are skipped") {
     MemoryEfficientOptions o = blocks(4, 4);
     o.causal = true;

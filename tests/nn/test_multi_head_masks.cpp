@@ -1,8 +1,13 @@
 // The head dim of a 4-d attention mask must be 1 or the number of heads, and the error says
-// so at the multi-head API rather than deep inside the scaled dot-product.
+// so at the multi-head API rather than deep inside the scaled dot-product. The causal flag is
+// causal_mask(T) in both paths, and the memory-efficient path takes every mask kind unmerged.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <vector>
+
 #include "nn/attention/multi_head.hpp"
+#include "nn/data/batch.hpp"
 
 using namespace qkv;
 
@@ -19,5 +24,43 @@ TEST_CASE("multi_head_attention refuses a 4-d mask whose head dim is neither 1 n
     CHECK(nn::multi_head_attention(x, x, x, 2, masks).weights.shape() == Shape{2, 2, 3, 3});
     masks.attn = ones({2, 2, 3, 3}, DType::Bool);  // every key of every head masked: zero rows
     CHECK(sum(nn::multi_head_attention(x, x, x, 2, masks).weights.data()).item() == 0.0);
+}
+
+TEST_CASE("multi_head_attention: the causal flag is causal_mask(T), or'ed with the others, in both paths") {
+    Generator gen(4);
+    const Var x(randn({3, 6, 8}, 0.0, 1.0, DType::Float64, gen));  // (B, T, D), H = 2
+    const Tensor padding = nn::key_padding_mask(tensor({6, 4, 2}, DType::Int64), 6);  // (B, T)
+    Tensor extra = zeros({6, 6}, DType::Bool);  // query 5 may not see key 1 either
+    extra.set({5, 1}, 1);
+    const auto max_diff = [](const Var& a, const Var& b) {
+        const std::vector<double> x = a.data().to_vector<double>(), y = b.data().to_vector<double>();
+        double e = 0;
+        for (std::size_t i = 0; i < x.size(); ++i) e = std::max(e, std::abs(x[i] - y[i]));
+        return e;
+    };
+    nn::AttentionMasks dense;  // the masks written out
+    dense.key_padding = padding;
+    dense.attn = where(extra, extra, nn::causal_mask(6));
+    nn::AttentionMasks flag;  // the same, causality as the flag
+    flag.key_padding = padding;
+    flag.attn = extra;
+    flag.causal = true;
+    const nn::MultiHeadOutput want = nn::multi_head_attention(x, x, x, 2, dense);
+    const nn::MultiHeadOutput naive = nn::multi_head_attention(x, x, x, 2, flag);
+    CHECK(max_diff(naive.output, want.output) == 0.0);
+    CHECK(max_diff(naive.weights, want.weights) == 0.0);
+    CHECK(naive.weights.data().at({0, 1, 2, 3}) == 0.0);  // a future key
+    const Var tiled = nn::multi_head_attention(x, x, x, 2, flag, 0.0, false, nullptr, true).output;
+    CHECK(max_diff(tiled, want.output) < 1e-12);
+    flag.attn = Tensor();  // the flag alone is not the flag with the extra mask
+    CHECK(max_diff(nn::multi_head_attention(x, x, x, 2, flag, 0.0, false, nullptr, true).output, want.output) > 1e-3);
+
+    const Var k(randn({3, 4, 8}, 0.0, 1.0, DType::Float64, gen));
+    nn::AttentionMasks causal;
+    causal.causal = true;
+    for (bool tiled_path : {false, true})
+        CHECK_THROWS_WITH_AS(nn::multi_head_attention(x, k, k, 2, causal, 0.0, false, nullptr, tiled_path),
+                             doctest::Contains("causal mask needs as many queries as keys, got Tq = 6 and Tk = 4"),
+                             Error);
 }
 }

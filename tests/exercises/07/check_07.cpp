@@ -61,8 +61,9 @@ TEST_CASE("exercise 07.1: BERT's 80/10/10 masking") {
         Generator data(71), draws(72);
         const Tensor ids = random_batch(v, 2000, 16, data);
         const nn::MaskedTokens m = exercises::mask_tokens(ids, v, draws);
-        for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"input_ids", &m.input_ids}, {"targets", &m.targets},
-                                      {"chosen", &m.chosen}, {"labels", &m.labels}}) {
+        for (const auto& [field, t] : {std::pair<const char*, const Tensor*>{"input_ids", &m.input_ids}, {"targets", &m.targets},
+                                       {"chosen", &m.chosen}, {"labels", &m.labels}}) {
+            const char* name = field;  // Clang 14 cannot capture a structured binding, as INFO does
             INFO("mask_tokens on ids (2000, 16): ", std::string(name), " must be defined and (2000, 16)");
             REQUIRE(t->defined());
             REQUIRE(t->shape() == ids.shape());

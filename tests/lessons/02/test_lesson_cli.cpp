@@ -32,7 +32,7 @@ TEST_CASE("lesson CLI: --out defaults to qkv_out/<name> and an unwritable --out 
     qkv::testing::TempDir dir;
     const std::string out = dir.file("out");
     const char* good[] = {"lessonXX", "--out", out.c_str()};
-    const lesson::LessonArgs args = lesson::parse_lesson_args(3, good, {"99_cli_test", "test", 0});
+    const lesson::LessonArgs args = lesson::parse_lesson_args(3, good, {"99_cli_test", "test", 0, {}});
     CHECK(args.ok);
     CHECK(std::filesystem::is_directory(out));  // made at startup, and left without the probe file
     CHECK(dir.entries() == std::vector<std::string>{"out"});
@@ -42,7 +42,7 @@ TEST_CASE("lesson CLI: --out defaults to qkv_out/<name> and an unwritable --out 
     const std::string bad = dir.file("plain") + "/sub";
     const char* argv[] = {"lessonXX", "--out", bad.c_str()};
     lesson::LessonArgs result;
-    const std::string err = stderr_of([&] { result = lesson::parse_lesson_args(3, argv, {"99_cli_test", "test", 0}); });
+    const std::string err = stderr_of([&] { result = lesson::parse_lesson_args(3, argv, {"99_cli_test", "test", 0, {}}); });
     CHECK_FALSE(result.ok);
     CHECK(result.exit_code == 2);
     CHECK(err == "99_cli_test: cannot write to the output folder '" + bad + "': Not a directory (choose another with --out DIR)\n");
@@ -50,7 +50,7 @@ TEST_CASE("lesson CLI: --out defaults to qkv_out/<name> and an unwritable --out 
     const char* none[] = {"lessonXX", "--help"};
     std::ostringstream help;
     std::streambuf* old = std::cout.rdbuf(help.rdbuf());
-    lesson::parse_lesson_args(2, none, {"99_cli_test", "test", 0});
+    lesson::parse_lesson_args(2, none, {"99_cli_test", "test", 0, {}});
     std::cout.rdbuf(old);
     CHECK(help.str().find("(default ./qkv_out/99_cli_test)") != std::string::npos);
 }
