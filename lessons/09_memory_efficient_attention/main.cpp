@@ -206,7 +206,9 @@ void block_sparsity(const lesson::LessonArgs& args) {
     std::vector<Tensor> panels;
     std::vector<std::string> titles;
     double full_ms = 0;
-    for (const auto& [name, o] : kinds) {
+    for (const auto& kind : kinds) {
+        const std::string& name = kind.first;
+        const nn::MemoryEfficientOptions& o = kind.second;  // a reference, not a binding: the lambda below captures it
         const Tensor map = nn::attention_tiles_computed(T, T, o);  // (T, T) bool
         const double fraction = mean(map.to(DType::Float64)).item();
         double best = 1e9;
