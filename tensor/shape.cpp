@@ -18,7 +18,7 @@ Strides contiguous_strides(const Shape& shape) {
     for (std::size_t k = shape.size(); k-- > 0;) {
         strides[k] = step;
         if (__builtin_mul_overflow(step, shape[k] > 0 ? shape[k] : 1, &step))
-            fail("contiguous_strides", "a tensor of shape ", shape_str(shape),
+            fail("contiguous_strides", "size arithmetic overflows: a tensor of shape ", shape_str(shape),
                  " has more elements than 64-bit sizes can count");
     }
     return strides;

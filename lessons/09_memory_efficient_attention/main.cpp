@@ -93,7 +93,7 @@ void memory_vs_length(const lesson::LessonArgs& args, std::int64_t naive_max_t) 
             nn::memory_efficient_attention(vq, vk, vv).backward(g);
         });
         const std::string naive_text = naive_mb ? mb_text(naive_mb->counted_mb, 2) + " MB" + mb_text(naive_mb->resident_mb, 1) + " MB"
-                                                : std::string("      (skipped)          ");
+                                                : std::string("   (skipped)            ");
         std::printf("%5lld %14.1f MB  %s  %s MB%s MB\n", static_cast<long long>(T), one_matrix, naive_text.c_str(),
                     mb_text(tiled_mb.counted_mb, 2).c_str(), mb_text(tiled_mb.resident_mb, 1).c_str());
         matrix.xs.push_back(static_cast<double>(T)), matrix.ys.push_back(one_matrix);
@@ -101,9 +101,9 @@ void memory_vs_length(const lesson::LessonArgs& args, std::int64_t naive_max_t) 
         tiled.xs.push_back(static_cast<double>(T)), tiled.ys.push_back(std::max(tiled_mb.counted_mb, 0.01));
     }
     nn::ChartOptions o;
-    o.title = "Peak memory of attention forward + backward (B = H = 1, d = 32)";
+    o.title = "Peak memory, attention forward + backward";
     o.x_label = "sequence length T";
-    o.y_label = "MB added at the peak";
+    o.y_label = "MB of tensors at the peak (B = H = 1, d = 32)";
     o.log_y = true;
     const std::string path = lesson::out_path(args, "memory_vs_T.svg");
     nn::write_line_chart_svg(path, {naive, tiled, matrix}, o);
