@@ -244,8 +244,9 @@ template <class T> void forward_rows(const Problem& p, const Task& task, const T
         for (std::int64_t r = 0; r < nq; ++r) {
             T* row = S.data() + r * nk;
             T block_max = -inf;
-            for (std::int64_t c = 0; c < nk; ++c) block_max = std::max(block_max, row[c]);
-            const T m_new = std::max(m[r], block_max);
+            bool nan = false;  // std::max drops a NaN score; the naive op's softmax would give NaN
+            for (std::int64_t c = 0; c < nk; ++c) block_max = std::max(block_max, row[c]), nan |= std::isnan(row[c]);
+            const T m_new = nan ? std::numeric_limits<T>::quiet_NaN() : std::max(m[r], block_max);
             if (m_new == -inf) {  // every key so far is hidden: nothing to add
                 std::fill(row, row + nk, T(0));
                 continue;
@@ -269,9 +270,11 @@ template <class T> void forward_rows(const Problem& p, const Task& task, const T
         const std::int64_t row = task.l * p.Tq + doc_q + task.first + r;
         T* o = out + row * dv;
         const T* a = acc.data() + r * dv;
-        // o = a / l; a row with no visible key has l = 0 and gets zeros, lse = -inf.
-        for (std::int64_t c = 0; c < dv; ++c) o[c] = l_sum[r] > 0 ? a[c] / l_sum[r] : T(0);
-        lse[row] = l_sum[r] > 0 ? m[r] + std::log(l_sum[r]) : -inf;
+        // o = a / l; a row with no visible key has l = 0 and gets zeros, lse = -inf. A NaN score
+        // made m, and so l, NaN: the row is NaN, as in the naive op, not silently zero.
+        const bool visible = l_sum[r] > 0 || std::isnan(l_sum[r]);
+        for (std::int64_t c = 0; c < dv; ++c) o[c] = visible ? a[c] / l_sum[r] : T(0);
+        lse[row] = visible ? m[r] + std::log(l_sum[r]) : -inf;
     }
 }
 

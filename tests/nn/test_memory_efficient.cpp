@@ -273,6 +273,52 @@ TEST_CASE("memory_efficient_attention: dropout drops a share p of the weights an
     CHECK(a.select(1, 0).to_vector<double>() != a.select(1, 1).to_vector<double>());  // nor heads
 }
 
+TEST_CASE("memory_efficient_attention: the op itself never touches a skipped tile (NaN values there stay out)") {
+    // Keys and values that only skipped tiles would read are NaN. A tile that was computed and
+    // then masked score by score would still multiply its zero weights by NaN values (0 x NaN =
+    // NaN) in the forward's P V and the backward's dO V^T; skipped, it leaves no trace. So
+    // finite outputs and gradients in the rows below prove that the forward and both backward
+    // passes skip, where attention_tiles_computed only says which tiles should be.
+    const auto with_nan_rows = [](Tensor t, std::int64_t from, std::int64_t to) {
+        for (std::int64_t j = from; j < to; ++j)
+            for (std::int64_t c = 0; c < t.size(-1); ++c) t.set({0, j, c}, NAN);
+        return t;
+    };
+    const auto finite_rows = [](const Tensor& t, std::int64_t from, std::int64_t to) {
+        for (double x : t.narrow(1, from, to - from).contiguous().to_vector<double>())
+            if (!std::isfinite(x)) return false;
+        return true;
+    };
+    Generator gen(9);
+    const Tensor q = randn({1, 12, 3}, 0, 1, DType::Float64, gen), g = randn({1, 12, 2}, 0, 1, DType::Float64, gen);
+    // Causal, 4 x 4 tiles: query rows 0..3 skip key tiles 1 and 2, whose rows 4..11 are NaN.
+    {
+        const Tensor k = with_nan_rows(randn({1, 12, 3}, 0, 1, DType::Float64, gen), 4, 12);
+        const Tensor v = with_nan_rows(randn({1, 12, 2}, 0, 1, DType::Float64, gen), 4, 12);
+        MemoryEfficientOptions o = blocks(4, 4);
+        o.causal = true;
+        Var vq(q, true), vk(k, true), vv(v, true);
+        const Var out = memory_efficient_attention(vq, vk, vv, Tensor(), o);
+        out.backward(g);
+        CHECK(finite_rows(out.data(), 0, 4));
+        CHECK(finite_rows(vq.grad(), 0, 4));
+        CHECK_FALSE(finite_rows(out.data(), 4, 8));  // rows that do see NaN keys are NaN, as in the naive op
+    }
+    // Causal window of 3: query rows 8..11 see keys 5..11 only, so key tile 0 (rows 0..3) is skipped.
+    {
+        const Tensor k = with_nan_rows(randn({1, 12, 3}, 0, 1, DType::Float64, gen), 0, 4);
+        const Tensor v = with_nan_rows(randn({1, 12, 2}, 0, 1, DType::Float64, gen), 0, 4);
+        MemoryEfficientOptions o = blocks(4, 4);
+        o.causal = true, o.window = 3;
+        Var vq(q, true), vk(k, true), vv(v, true);
+        const Var out = memory_efficient_attention(vq, vk, vv, Tensor(), o);
+        out.backward(g);
+        CHECK(finite_rows(out.data(), 8, 12));
+        CHECK(finite_rows(vq.grad(), 8, 12));
+        CHECK(finite_rows(vk.grad(), 8, 12));  // key tile 2 gets gradients from query tile 2 only
+    }
+}
+
 TEST_CASE("memory_efficient_attention: causal and window tiles are skipped") {
     MemoryEfficientOptions o = blocks(4, 4);
     o.causal = true;
