@@ -18,7 +18,7 @@ public:
 
     double p() const { return p_; }
 
-    void visit(Visitor&) override {}
+    void visit(Visitor& v) override { v.generator("generator", gen_); }
     std::string type_name() const override { return "Dropout"; }
     std::string describe() const override { return cat("p=", p_); }
 

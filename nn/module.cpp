@@ -16,6 +16,7 @@ public:
     std::function<void(const std::string&, Var&)> on_param = [](const std::string&, Var&) {};
     std::function<void(const std::string&, Tensor&)> on_buffer = [](const std::string&, Tensor&) {};
     std::function<void(const std::string&, Module&)> on_module = [](const std::string&, Module&) {};
+    std::function<void(const std::string&, Generator&)> on_generator = [](const std::string&, Generator&) {};
 
     void walk(const std::string& name, Module& m) {
         on_module(name, m);
@@ -27,6 +28,7 @@ public:
     void param(const std::string& name, Var& p) override { on_param(join_name(prefix_, name), p); }
     void buffer(const std::string& name, Tensor& b) override { on_buffer(join_name(prefix_, name), b); }
     void module(const std::string& name, Module& m) override { walk(join_name(prefix_, name), m); }
+    void generator(const std::string& name, Generator& g) override { on_generator(join_name(prefix_, name), g); }
 
 private:
     std::string prefix_;
@@ -67,6 +69,14 @@ std::vector<std::pair<std::string, Tensor>> Module::named_buffers() {
     w.on_buffer = [&](const std::string& name, Tensor& b) {
         if (b.defined()) out.emplace_back(name, b);
     };
+    w.walk("", *this);
+    return out;
+}
+
+std::vector<std::pair<std::string, Generator*>> Module::named_generators() {
+    std::vector<std::pair<std::string, Generator*>> out;
+    Walker w;
+    w.on_generator = [&](const std::string& name, Generator& g) { out.emplace_back(name, &g); };
     w.walk("", *this);
     return out;
 }

@@ -38,6 +38,10 @@ public:
     virtual void param(const std::string& name, Var& p) = 0;
     // Non-trainable state saved with the model (e.g. a fixed positional-encoding table).
     virtual void buffer(const std::string& name, Tensor& b) { (void)name, (void)b; }
+    // A Generator the module draws from while training (dropout masks). Not part of the model's
+    // weights, but of a training run's state: checkpoints that resume a run save it, so the
+    // resumed run drops the same elements as one that was never stopped.
+    virtual void generator(const std::string& name, Generator& g) { (void)name, (void)g; }
     virtual void module(const std::string& name, Module& m) = 0;
     template <class M> void modules(const std::string& name, std::vector<M>& list) {
         for (std::size_t i = 0; i < list.size(); ++i) module(name + "." + std::to_string(i), list[i]);
@@ -60,6 +64,8 @@ public:
     NamedParameters named_parameters();  // depth-first, in visit() order
     std::vector<Var> parameters();
     std::vector<std::pair<std::string, Tensor>> named_buffers();
+    // Every submodule's Generator, by dotted name ("encoder.layers.0.dropout1.generator").
+    std::vector<std::pair<std::string, Generator*>> named_generators();
     std::int64_t num_parameters();       // total element count
 
     // Training mode switches dropout on; eval() switches it off. Propagates to every submodule.

@@ -62,12 +62,23 @@ template <class T> T max(const T* x, std::int64_t n) {
     return m;
 }
 
+// True when some x[i] is NaN. Only the rare rows whose max is -inf ask: rows::max skips NaN, so
+// such a row is all -inf, or -inf and NaN, or all NaN.
+template <class T> bool any_nan(const T* x, std::int64_t n) {
+    for (std::int64_t i = 0; i < n; ++i)
+        if (std::isnan(x[i])) return true;
+    return false;
+}
+
 // y = softmax(x) over one row: e_i = exp(x_i - m), y_i = e_i / sum_j e_j, m = max_j x_j.
-// A row of all -inf (every key masked) gives zeros: no probability mass anywhere.
+// A row of all -inf (every key masked) gives zeros: no probability mass anywhere. A NaN makes
+// the row NaN, as it does when the row also has a finite value (through the sum), and as in
+// PyTorch; it is not read as a masked key.
 template <class T> void softmax(const T* x, T* y, std::int64_t n) {
     const T m = rows::max(x, n);
     if (m == -std::numeric_limits<T>::infinity()) {
-        for (std::int64_t i = 0; i < n; ++i) y[i] = T(0);
+        const T fill = any_nan(x, n) ? std::numeric_limits<T>::quiet_NaN() : T(0);
+        for (std::int64_t i = 0; i < n; ++i) y[i] = fill;
         return;
     }
     for (std::int64_t i = 0; i < n; ++i) y[i] = fast::exp(x[i] - m);
@@ -76,11 +87,12 @@ template <class T> void softmax(const T* x, T* y, std::int64_t n) {
 }
 
 // y = log_softmax(x) over one row: y_i = x_i - m - log(sum_j exp(x_j - m)). A row of all -inf
-// gives -inf everywhere (log 0).
+// gives -inf everywhere (log 0); with a NaN in it, NaN (as softmax above).
 template <class T> void log_softmax(const T* x, T* y, std::int64_t n) {
     const T m = rows::max(x, n);
     if (m == -std::numeric_limits<T>::infinity()) {
-        for (std::int64_t i = 0; i < n; ++i) y[i] = m;
+        const T fill = any_nan(x, n) ? std::numeric_limits<T>::quiet_NaN() : m;
+        for (std::int64_t i = 0; i < n; ++i) y[i] = fill;
         return;
     }
     const T log_s = std::log(rows::sum_over<T>(n, [x, m](std::int64_t i) { return fast::exp(x[i] - m); }));

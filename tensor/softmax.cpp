@@ -56,8 +56,12 @@ Tensor softmax_impl(const Tensor& a, std::int64_t dim_in, const char* op) {
             for (std::int64_t i = 0; i < n; ++i) m = std::max(m, x[i * sx]);
             if (m == -std::numeric_limits<T>::infinity()) {
                 // Every entry is -inf (all keys masked): no probability mass anywhere. Softmax
-                // gives zeros rather than 0/0 = NaN; log_softmax gives log(0) = -inf.
-                for (std::int64_t i = 0; i < n; ++i) y[i * sy] = Log ? m : T(0);
+                // gives zeros rather than 0/0 = NaN; log_softmax gives log(0) = -inf. Unless the
+                // max skipped a NaN: then the row is NaN, as in the contiguous path.
+                bool nan = false;
+                for (std::int64_t i = 0; i < n; ++i) nan = nan || std::isnan(x[i * sx]);
+                const T fill = nan ? std::numeric_limits<T>::quiet_NaN() : Log ? m : T(0);
+                for (std::int64_t i = 0; i < n; ++i) y[i * sy] = fill;
                 return;
             }
             double s = 0;  // accumulate in double: rows can be thousands long

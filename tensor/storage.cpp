@@ -52,7 +52,7 @@ std::size_t max_bytes_from_environment() {
     char* end = nullptr;
     const unsigned long long mb = std::strtoull(text, &end, 10);
     if (*end != '\0' || text[0] == '-' || mb > (std::size_t{1} << 20)) {
-        // Said once, at the first large allocation: a typo should not silently keep 256 MB.
+        // Said once, when the cache is first used: a typo should not silently keep 256 MB.
         std::fprintf(stderr, "qkv: QKV_CACHE_MB=%s is not a whole number of megabytes from 0 to 1048576; "
                              "the storage cache keeps its default maximum of %zu MB\n",
                      text, default_max_bytes >> 20);
@@ -118,15 +118,13 @@ void count_allocated(std::size_t nbytes) {
     }
 }
 
-}  // namespace
-
-std::byte* allocate(std::size_t nbytes) {
-    count_allocated(nbytes);
+// A block for allocate(): a cached one of the same rounded size, or a new one.
+std::byte* take_block(std::size_t nbytes) {
     if (!enabled || nbytes < min_cached_bytes)
         return static_cast<std::byte*>(::operator new(nbytes ? nbytes : 1, alignment));
     const std::size_t size = rounded(nbytes);
+    Cache& c = cache();
     {
-        Cache& c = cache();
         const std::lock_guard lock(c.mutex);
         c.live += size;
         c.peak_live = std::max(c.peak_live, c.live);
@@ -137,7 +135,21 @@ std::byte* allocate(std::size_t nbytes) {
             return block;
         }
     }
-    return static_cast<std::byte*>(::operator new(size, alignment));
+    try {
+        return static_cast<std::byte*>(::operator new(size, alignment));
+    } catch (...) {  // bad_alloc: the block was never in use, and release() will not be called
+        const std::lock_guard lock(c.mutex);
+        c.live -= size;
+        throw;
+    }
+}
+
+}  // namespace
+
+std::byte* allocate(std::size_t nbytes) {
+    std::byte* block = take_block(nbytes);
+    count_allocated(nbytes);  // only once the block exists: a bad_alloc leaves the counts as they were
+    return block;
 }
 
 void release(std::byte* bytes, std::size_t nbytes) {

@@ -45,7 +45,9 @@ void clear();
 namespace storage_use {
 std::size_t live_bytes();
 std::size_t peak_bytes();
-void reset_peak();  // the peak becomes the bytes in use now
+// The peak becomes the bytes in use now. For measuring one computation at a time: a peak
+// another thread reaches between the reset's read and write is lost.
+void reset_peak();
 }  // namespace storage_use
 
 class Storage {

@@ -3,8 +3,9 @@
 // Counted: the most bytes of tensor storage in use at once while it runs, minus those in use
 // before (tensor/storage.hpp, storage_use). This is what the attention op and its autograd graph
 // hold (the (T, T) scores and weights, their gradients, the saved log-sum-exp), exactly and the
-// same on every machine. Small scratch buffers outside tensors (a tile's row state, a few KB per
-// thread) are not counted.
+// same on every machine. Buffers outside tensors are not counted: a tile's row state and the
+// matmul's packing buffers (a few KB to a few hundred KB per thread) and the backward's row
+// vector D (T values per head).
 //
 // Resident: what Linux says, the process's high-water mark of resident memory (VmHWM in
 // /proc/self/status), reset to the current resident size by writing 5 to /proc/self/clear_refs,

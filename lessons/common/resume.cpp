@@ -43,7 +43,11 @@ std::vector<double> decode(const std::string& text, const std::string& path, con
 RunCheckpoint::RunCheckpoint(ResumeOptions options, nn::Module& model, nn::Optimizer& optimizer,
                              nn::Generators generators, Curves curves, std::string run)
     : options_(std::move(options)), model_(model), optimizer_(optimizer), generators_(std::move(generators)),
-      curves_(std::move(curves)), run_(std::move(run)) {}
+      curves_(std::move(curves)), run_(std::move(run)) {
+    // The model's own generators (its dropout masks) are part of the run's state too: without
+    // them a resumed run with dropout would drop other elements than an unstopped one.
+    for (const auto& [name, gen] : model_.named_generators()) generators_["model." + name] = gen;
+}
 
 std::int64_t RunCheckpoint::first_step() {
     if (options_.path.empty() || !options_.resume || !std::filesystem::exists(options_.path)) return 1;

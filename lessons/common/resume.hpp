@@ -2,7 +2,8 @@
 // (killed, a power cut, Ctrl-C) continues from where it was instead of from step 1.
 //
 // Every `every` steps the model, the optimizer (with its step count and lr), the generators the
-// loop draws from and the curves recorded so far go to one file, written atomically
+// loop draws from, the model's own generators (dropout, nn::Module::named_generators) and the
+// curves recorded so far go to one file, written atomically
 // (nn/checkpoint.hpp). With --resume the run loads that file and goes on from the step after
 // it; since everything the next step reads is restored exactly, the numbers are bit for bit
 // those of a run that was never stopped (tests/lessons/06 and 07 check this).

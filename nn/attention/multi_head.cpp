@@ -86,6 +86,7 @@ MultiHeadOutput multi_head_attention(const Var& q, const Var& k, const Var& v, s
              " must be (B, Tq, D), (B, Tk, D) and (B, Tk, D)");
     if (training && dropout_p > 0.0 && gen == nullptr) fail(op, "attention dropout needs a Generator");
     const std::int64_t B = q.size(0), Tq = q.size(1), Tk = k.size(1);
+    if (masks.attn.defined()) check_bool_mask(op, "attn", masks.attn);  // before its heads: "must be bool" first
     if (masks.attn.defined() && masks.attn.dim() == 4 && masks.attn.size(1) != 1 && masks.attn.size(1) != num_heads)
         fail(op, "attn mask ", shape_str(masks.attn.shape()), " has ", masks.attn.size(1), " heads, the attention ",
              num_heads);
@@ -160,6 +161,7 @@ void MultiHeadAttention::visit(Visitor& v) {
     v.module("k_proj", k_proj);
     v.module("v_proj", v_proj);
     v.module("out_proj", out_proj);
+    v.generator("dropout_generator", dropout_gen_);
 }
 
 std::string MultiHeadAttention::describe() const {

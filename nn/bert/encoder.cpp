@@ -50,6 +50,7 @@ void BertLayer::visit(Visitor& v) {
     v.module("intermediate.dense", intermediate);
     v.module("output.dense", output);
     v.module("output.LayerNorm", output_norm);
+    v.generator("dropout_generator", dropout_gen_);
 }
 
 std::string BertLayer::describe() const {

@@ -26,8 +26,9 @@ public:
     Dropout dropout1, dropout2, dropout3;
 
     // x (B, Tt, D), memory (B, Ts, D) -> (B, Tt, D).
-    // self_masks: for the self-attention, normally {tgt key_padding (B, Tt) or undefined,
-    // causal_mask(Tt)}; memory_key_padding (B, Ts) bool, true at source padding (or undefined).
+    // self_masks: for the self-attention, normally the tgt key_padding (B, Tt) or undefined, and
+    // causal = true (Transformer::decode sets both); memory_key_padding (B, Ts) bool, true at
+    // source padding (or undefined).
     Var forward(const Var& x, const Var& memory, const AttentionMasks& self_masks,
                 const Tensor& memory_key_padding = {});
 

@@ -319,6 +319,25 @@ TEST_CASE("memory_efficient_attention: the op itself never touches a skipped til
     }
 }
 
+TEST_CASE("memory_efficient_attention: a NaN query row is NaN in both ops, a fully masked row zeros in both") {
+    Generator gen(10);
+    Tensor q = randn({1, 6, 4}, 0, 1, DType::Float64, gen);
+    const Tensor k = randn({1, 6, 4}, 0, 1, DType::Float64, gen), v = randn({1, 6, 3}, 0, 1, DType::Float64, gen);
+    for (std::int64_t c = 0; c < 4; ++c) q.set({0, 2, c}, NAN);  // every score of row 2 is NaN
+    Tensor mask = zeros({6, 6}, DType::Bool);
+    for (std::int64_t j = 0; j < 6; ++j) mask.set({4, j}, 1);  // row 4 sees no key
+    const Tensor naive = scaled_dot_product_attention(Var(q), Var(k), Var(v), mask).output.data();
+    const Tensor tiled = memory_efficient_attention(Var(q), Var(k), Var(v), mask, blocks(4, 4)).data();
+    for (const Tensor& out : {naive, tiled}) {
+        const std::vector<double> o = out.to_vector<double>();  // (1, 6, 3)
+        for (int c = 0; c < 3; ++c) {
+            CHECK(std::isnan(o[static_cast<std::size_t>(2 * 3 + c)]));
+            CHECK(o[static_cast<std::size_t>(4 * 3 + c)] == 0.0);
+            CHECK(std::isfinite(o[static_cast<std::size_t>(0 * 3 + c)]));
+        }
+    }
+}
+
 TEST_CASE("memory_efficient_attention: causal and window tiles are skipped") {
     MemoryEfficientOptions o = blocks(4, 4);
     o.causal = true;

@@ -132,6 +132,33 @@ TEST_CASE("transformer: parameter count and names follow the architecture") {
     CHECK(has_param(shared, "generator.bias"));
 }
 
+TEST_CASE("transformer: named_generators lists every dropout's generator, and restoring them repeats the masks") {
+    // 2 + 2 layers: the embedding dropout, 2 x (2 dropouts + FFN dropout + attention) in the
+    // encoder, 2 x (3 dropouts + FFN dropout + 2 attentions) in the decoder.
+    TransformerConfig c = small_config(false);
+    c.dropout = 0.3;
+    Transformer m(c);
+    const auto gens = m.named_generators();
+    CHECK(gens.size() == 1 + 2 * 4 + 2 * 6);
+    const auto has = [&](const std::string& name) {
+        return std::any_of(gens.begin(), gens.end(), [&](const auto& g) { return g.first == name; });
+    };
+    CHECK(has("dropout.generator"));
+    CHECK(has("encoder.layers.1.dropout2.generator"));
+    CHECK(has("encoder.layers.0.feed_forward.dropout.generator"));
+    CHECK(has("decoder.layers.1.cross_attn.dropout_generator"));
+    // The states taken now and set back make the next training forward draw the same masks.
+    std::vector<Generator::State> states;
+    for (const auto& g : gens) states.push_back(g.second->state());
+    m.train();
+    Generator gen(3);
+    const Tensor src = randint(3, 11, {2, 5}, gen), tgt = randint(3, 9, {2, 4}, gen);
+    const Tensor first = m.forward(src, tgt).data();
+    CHECK_FALSE(equal(m.forward(src, tgt).data(), first));  // dropout on: another draw differs
+    for (std::size_t i = 0; i < gens.size(); ++i) gens[i].second->set_state(states[i]);
+    CHECK(equal(m.forward(src, tgt).data(), first));
+}
+
 TEST_CASE("transformer: shared embeddings tie the generator to the embedding table") {
     Transformer m(small_config(false, true));
     m.eval();

@@ -118,6 +118,21 @@ TEST_CASE("a row of all -inf gives zeros from softmax and -inf from log_softmax"
     check_values(softmax(x, 0), {0, 0, 0, 1, 1, 1}, 0);
 }
 
+TEST_CASE("a NaN makes its row NaN, also where the rest is -inf, in the contiguous and the strided path") {
+    // rows::max skips NaN, so a row of NaN and -inf looks fully masked to it; it must come out
+    // NaN (as PyTorch gives, and as a row with a finite entry gives through its sum), not zeros.
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const Tensor x = tensor({{nan, -kInf, -kInf}, {nan, nan, nan}, {nan, 1, 2}, {-kInf, -kInf, -kInf}});  // (4, 3)
+    for (const Tensor& rows : {x, x.t().contiguous().t()}) {  // contiguous rows, then strided ones
+        CAPTURE(rows.is_contiguous());
+        for (int log = 0; log < 2; ++log) {
+            const std::vector<double> y = (log ? log_softmax(rows, 1) : softmax(rows, 1)).to_vector<double>();
+            for (int i = 0; i < 9; ++i) CHECK(std::isnan(y[static_cast<std::size_t>(i)]));
+            for (int i = 9; i < 12; ++i) CHECK(y[static_cast<std::size_t>(i)] == (log ? -kInf : 0.0));  // masked: no NaN
+        }
+    }
+}
+
 TEST_CASE("masked entries of a row get exactly zero probability") {
     const Tensor x = tensor({-kInf, 0, -kInf, 0, 1}, DType::Float64);
     const Tensor p = softmax(x, 0);

@@ -78,7 +78,7 @@ TEST_CASE("lesson09: the naive op's peak memory grows with the (T, T) matrix, th
     CHECK(naive_1024 >= 2 * matrix_mb);             // scores and weights at least
     CHECK(naive_1024 > 3.5 * naive_512);            // quadratic: doubling T quadruples it
     CHECK(tiled_1024 > 0);                          // it does hold its output and gradients
-    CHECK(tiled_1024 <= 12 * rows_mb);              // output, lse, dq, dk, dv, dO and temporaries: O(T d)
+    CHECK(tiled_1024 <= 12 * rows_mb);              // output (T, d), lse (T), dq, dk, dv (T, d): O(T d)
     CHECK(tiled_1024 < 2.2 * tiled_512);            // linear
 }
 
