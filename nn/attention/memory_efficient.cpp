@@ -244,12 +244,17 @@ template <class T> void forward_rows(const Problem& p, const Task& task, const T
         for (std::int64_t r = 0; r < nq; ++r) {
             T* row = S.data() + r * nk;
             T block_max = -inf;
-            bool nan = false;  // std::max drops a NaN score; the naive op's softmax would give NaN
-            for (std::int64_t c = 0; c < nk; ++c) block_max = std::max(block_max, row[c]), nan |= std::isnan(row[c]);
-            const T m_new = nan ? std::numeric_limits<T>::quiet_NaN() : std::max(m[r], block_max);
-            if (m_new == -inf) {  // every key so far is hidden: nothing to add
-                std::fill(row, row + nk, T(0));
-                continue;
+            for (std::int64_t c = 0; c < nk; ++c) block_max = std::max(block_max, row[c]);
+            T m_new = std::max(m[r], block_max);
+            if (m_new == -inf) {
+                // Every key so far is hidden: nothing to add. Unless std::max skipped a NaN score
+                // (a block of NaN and -inf only): then the row is NaN, as in the naive op. With a
+                // finite max, a NaN score needs no check: e^(NaN - m) makes l, and so the row, NaN.
+                if (std::none_of(row, row + nk, [](T s) { return std::isnan(s); })) {
+                    std::fill(row, row + nk, T(0));
+                    continue;
+                }
+                m_new = std::numeric_limits<T>::quiet_NaN();
             }
             const T alpha = fast::exp(m[r] - m_new);  // e^(m - m'); 0 when m was -inf
             T block_sum = 0;
@@ -271,7 +276,7 @@ template <class T> void forward_rows(const Problem& p, const Task& task, const T
         T* o = out + row * dv;
         const T* a = acc.data() + r * dv;
         // o = a / l; a row with no visible key has l = 0 and gets zeros, lse = -inf. A NaN score
-        // made m, and so l, NaN: the row is NaN, as in the naive op, not silently zero.
+        // made l NaN: the row is NaN, as in the naive op, not silently zero.
         const bool visible = l_sum[r] > 0 || std::isnan(l_sum[r]);
         for (std::int64_t c = 0; c < dv; ++c) o[c] = visible ? a[c] / l_sum[r] : T(0);
         lse[row] = visible ? m[r] + std::log(l_sum[r]) : -inf;

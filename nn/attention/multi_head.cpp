@@ -27,13 +27,12 @@ Tensor attn_mask_4d(const char* op, const Tensor& attn, std::int64_t B, std::int
     return attn;                                      // (B, H, Tq, Tk)
 }
 
-// The key padding mask checked and lifted to (B, 1, 1, Tk), or undefined.
-Tensor key_padding_4d(const char* op, const Tensor& key_padding, std::int64_t B, std::int64_t Tk) {
-    if (!key_padding.defined()) return key_padding;
+// The key padding mask, if given, must be bool (B, Tk).
+void check_key_padding(const char* op, const Tensor& key_padding, std::int64_t B, std::int64_t Tk) {
+    if (!key_padding.defined()) return;
     check_bool_mask(op, "key_padding", key_padding);
     if (key_padding.dim() != 2 || key_padding.size(0) != B || key_padding.size(1) != Tk)
         fail(op, "key_padding mask ", shape_str(key_padding.shape()), " must be (B, Tk) = (", B, ", ", Tk, ")");
-    return key_padding.reshape({B, 1, 1, Tk});  // (B, 1, 1, Tk): every head, every query
 }
 
 void check_causal(const char* op, const AttentionMasks& masks, std::int64_t Tq, std::int64_t Tk) {
@@ -44,8 +43,10 @@ void check_causal(const char* op, const AttentionMasks& masks, std::int64_t Tq, 
 }  // namespace
 
 Tensor combine_masks(const AttentionMasks& masks, std::int64_t B, std::int64_t Tq, std::int64_t Tk, const char* op) {
-    const Tensor key_padding = key_padding_4d(op, masks.key_padding, B, Tk);  // (B, 1, 1, Tk) or undefined
+    check_key_padding(op, masks.key_padding, B, Tk);
     check_causal(op, masks, Tq, Tk);
+    // (B, 1, 1, Tk): the same padding for every head and every query.
+    const Tensor key_padding = masks.key_padding.defined() ? masks.key_padding.reshape({B, 1, 1, Tk}) : Tensor();
     Tensor attn;
     if (masks.attn.defined()) attn = attn_mask_4d(op, masks.attn, B, Tq, Tk);
     if (masks.causal) attn = attn.defined() ? where(attn, attn, causal_mask(Tq)) : causal_mask(Tq);  // (.., Tq, Tk)
@@ -99,7 +100,7 @@ MultiHeadOutput multi_head_attention(const Var& q, const Var& k, const Var& v, s
         // masks either. Key padding and causality go to the op as they are (it skips the tiles
         // causality hides); only a general attn mask is passed as a tensor, at the size given.
         check_causal(op, masks, Tq, Tk);
-        key_padding_4d(op, masks.key_padding, B, Tk);  // checks it
+        check_key_padding(op, masks.key_padding, B, Tk);
         MemoryEfficientOptions o;
         o.key_padding = masks.key_padding;  // (B, Tk)
         o.causal = masks.causal;
