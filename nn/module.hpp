@@ -112,4 +112,19 @@ inline Var parameter(Tensor init) { return Var(std::move(init), true); }
 // "weight" under "encoder.layers.0" -> "encoder.layers.0.weight".
 std::string join_name(const std::string& prefix, const std::string& name);
 
+// Eval mode for a scope: switches dropout off and puts the module back in its previous mode
+// when the scope ends, also when it ends by an exception.
+//   { EvalGuard eval(model); NoGradGuard no_grad; ... evaluate ... }
+class EvalGuard {
+public:
+    explicit EvalGuard(Module& m) : m_(m), was_training_(m.is_training()) { m_.eval(); }
+    ~EvalGuard() { m_.train(was_training_); }
+    EvalGuard(const EvalGuard&) = delete;
+    EvalGuard& operator=(const EvalGuard&) = delete;
+
+private:
+    Module& m_;
+    bool was_training_;
+};
+
 }  // namespace qkv::nn

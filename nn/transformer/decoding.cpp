@@ -9,19 +9,6 @@ namespace qkv::nn {
 
 namespace {
 
-// Puts the model in eval mode for a scope and restores its mode after.
-class EvalScope {
-public:
-    explicit EvalScope(Module& m) : m_(m), was_training_(m.is_training()) { m_.eval(); }
-    ~EvalScope() { m_.train(was_training_); }
-    EvalScope(const EvalScope&) = delete;
-    EvalScope& operator=(const EvalScope&) = delete;
-
-private:
-    Module& m_;
-    bool was_training_;
-};
-
 void check_inputs(const char* op, const Transformer& model, const Tensor& src_ids, const DecodeOptions& o) {
     const std::int64_t V = model.config().tgt_vocab_size;
     if (src_ids.dim() != 2 || src_ids.size(0) < 1)
@@ -69,7 +56,7 @@ std::vector<float> next_log_probs_cached(Transformer& model, const std::vector<s
 std::vector<std::vector<std::int64_t>> greedy_decode(Transformer& model, const Tensor& src_ids,
                                                      const Tensor& src_key_padding, const DecodeOptions& o) {
     check_inputs("greedy_decode", model, src_ids, o);
-    EvalScope eval(model);
+    EvalGuard eval(model);
     NoGradGuard no_grad;
     const std::int64_t B = src_ids.size(0), V = model.config().tgt_vocab_size;
     const Var memory = model.encode(src_ids, src_key_padding);                 // (B, Ts, D)
@@ -127,7 +114,7 @@ std::vector<Hypothesis> beam_search(Transformer& model, const Tensor& src_ids, c
     check_inputs("beam_search", model, src_ids, o);
     if (o.beam_size < 1) fail("beam_search", "beam_size must be >= 1, got ", o.beam_size);
     if (!(o.length_alpha >= 0)) fail("beam_search", "length_alpha must be >= 0, got ", o.length_alpha);
-    EvalScope eval(model);
+    EvalGuard eval(model);
     NoGradGuard no_grad;
     const std::int64_t B = src_ids.size(0), V = model.config().tgt_vocab_size, K = o.beam_size;
     const Var memory = model.encode(src_ids, src_key_padding);                 // (B, Ts, D)

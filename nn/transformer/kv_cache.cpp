@@ -6,19 +6,6 @@ namespace qkv::nn {
 
 namespace {
 
-// The new position's self-attention, through the cache: x (R, 1, D) -> (R, 1, D) after out_proj.
-Var cached_self_attention(MultiHeadAttention& attn, const Var& x, LayerKVCache& c, std::int64_t t) {
-    const std::int64_t H = attn.num_heads();
-    const Var q = split_heads(attn.q_proj(x), H);  // (R, H, 1, dh)
-    const Var k = split_heads(attn.k_proj(x), H);  // (R, H, 1, dh)
-    const Var v = split_heads(attn.v_proj(x), H);  // (R, H, 1, dh)
-    copy_(c.self_k.narrow(2, t, 1), k.data());     // position t's key and value, kept for later steps
-    copy_(c.self_v.narrow(2, t, 1), v.data());
-    const Var keys(c.self_k.narrow(2, 0, t + 1)), values(c.self_v.narrow(2, 0, t + 1));  // (R, H, t+1, dh)
-    const AttentionOutput a = scaled_dot_product_attention(q, keys, values);  // (R, H, 1, dh); no mask needed
-    return attn.out_proj(merge_heads(a.output));  // (R, 1, D)
-}
-
 // Cross-attention of the new position over the memory's cached keys and values.
 Var cached_cross_attention(MultiHeadAttention& attn, const Var& x, const LayerKVCache& c, const Tensor& padding) {
     const Var q = split_heads(attn.q_proj(x), attn.num_heads());  // (R, H, 1, dh)
@@ -31,16 +18,30 @@ Var cached_cross_attention(MultiHeadAttention& attn, const Var& x, const LayerKV
 // TransformerDecoderLayer::forward (post-norm or pre-norm; dropout is off in eval mode).
 Var layer_step(TransformerDecoderLayer& layer, const Var& x, LayerKVCache& c, const Tensor& padding, std::int64_t t) {
     if (layer.norm_first()) {
-        const Var y1 = x + cached_self_attention(layer.self_attn, layer.norm1(x), c, t);
+        const Var y1 = x + cached_self_attention(layer.self_attn, layer.norm1(x), c.self_k, c.self_v, t);
         const Var y2 = y1 + cached_cross_attention(layer.cross_attn, layer.norm2(y1), c, padding);
         return y2 + layer.feed_forward(layer.norm3(y2));
     }
-    const Var y1 = layer.norm1(x + cached_self_attention(layer.self_attn, x, c, t));
+    const Var y1 = layer.norm1(x + cached_self_attention(layer.self_attn, x, c.self_k, c.self_v, t));
     const Var y2 = layer.norm2(y1 + cached_cross_attention(layer.cross_attn, y1, c, padding));
     return layer.norm3(y2 + layer.feed_forward(y2));  // (R, 1, D)
 }
 
 }  // namespace
+
+Var cached_self_attention(MultiHeadAttention& attn, const Var& x, Tensor& keys, Tensor& values, std::int64_t t,
+                          Tensor* weights) {
+    const std::int64_t H = attn.num_heads();
+    const Var q = split_heads(attn.q_proj(x), H);  // (R, H, 1, dh)
+    const Var k = split_heads(attn.k_proj(x), H);  // (R, H, 1, dh)
+    const Var v = split_heads(attn.v_proj(x), H);  // (R, H, 1, dh)
+    copy_(keys.narrow(2, t, 1), k.data());         // position t's key and value, kept for later steps
+    copy_(values.narrow(2, t, 1), v.data());
+    const AttentionOutput a =
+        scaled_dot_product_attention(q, Var(keys.narrow(2, 0, t + 1)), Var(values.narrow(2, 0, t + 1)));  // (R, H, 1, dh)
+    if (weights) *weights = a.weights.data();  // (R, H, 1, t + 1)
+    return attn.out_proj(merge_heads(a.output));  // (R, 1, D)
+}
 
 void KVCache::select_rows(const Tensor& rows) {
     for (LayerKVCache& c : layers) {

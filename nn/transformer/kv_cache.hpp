@@ -36,6 +36,14 @@ struct KVCache {
     void select_rows(const Tensor& rows);
 };
 
+// One new position's self-attention through a cache: x (R, 1, D), the input at position t;
+// keys and values (R, H, max_len, dh) hold positions 0..t-1. Writes position t's key and value
+// into them and attends with its one query over positions 0..t (no mask: nothing cached lies
+// in the future). Returns out_proj of the heads' output, (R, 1, D); with `weights`, also the
+// attention weights (R, H, 1, t + 1). The decoder here and GPT (nn/gpt/generate.hpp) share it.
+Var cached_self_attention(MultiHeadAttention& attn, const Var& x, Tensor& keys, Tensor& values, std::int64_t t,
+                          Tensor* weights = nullptr);
+
 // Projects the memory (R, Ts, D) for every decoder layer's cross-attention; room for
 // max_positions target positions. Call in eval mode under NoGradGuard.
 KVCache start_kv_cache(Transformer& model, const Var& memory, const Tensor& memory_key_padding,
