@@ -21,7 +21,7 @@ CharTokens CharTokens::build(const std::vector<Poem>& train, std::int64_t min_co
     std::map<char32_t, std::int64_t> counts;
     for (const Poem& p : train)
         for (char32_t c : nn::utf8::decode(p.body))
-            if (c != U'\n') ++counts[c];
+            if (c != U'\n' && nn::utf8::encode(c) != line_break) ++counts[c];  // a literal ↵ stays [UNK]
     std::vector<std::pair<char32_t, std::int64_t>> kept;
     for (const auto& [c, n] : counts)
         if (n >= min_count) kept.emplace_back(c, n);
@@ -49,7 +49,9 @@ CharTokens CharTokens::from_characters(const std::string& characters) {
 Ids CharTokens::encode_text(const std::string& text) const {
     Ids ids;
     for (char32_t c : nn::utf8::decode(text))
-        ids.push_back(c == U'\n' ? newline_id() : vocab_.find(nn::utf8::encode(c)).value_or(unk_id()));
+        ids.push_back(c == U'\n'                          ? newline_id()
+                      : nn::utf8::encode(c) == line_break ? unk_id()  // the spelling of the line break, not one
+                                                          : vocab_.find(nn::utf8::encode(c)).value_or(unk_id()));
     return ids;
 }
 
@@ -74,16 +76,6 @@ std::string CharTokens::characters() const {
     std::string out;
     for (std::int64_t id = newline_id() + 1; id < vocab_.size(); ++id) out += vocab_.token(id);
     return out;
-}
-
-TokenStream token_stream(const std::vector<Poem>& poems, const CharTokens& tokens) {
-    TokenStream s;
-    for (const Poem& p : poems) {
-        s.starts.push_back(static_cast<std::int64_t>(s.ids.size()));
-        const Ids ids = tokens.encode(p);
-        s.ids.insert(s.ids.end(), ids.begin(), ids.end());
-    }
-    return s;
 }
 
 double unknown_share(const Ids& ids, const CharTokens& tokens) {

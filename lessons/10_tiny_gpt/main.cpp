@@ -21,6 +21,7 @@
 #include "lessons/10_tiny_gpt/corpus.hpp"
 #include "lessons/10_tiny_gpt/line_form.hpp"
 #include "lessons/10_tiny_gpt/ngram.hpp"
+#include "lessons/10_tiny_gpt/poem_data.hpp"
 #include "lessons/10_tiny_gpt/tiny_gpt.hpp"
 #include "lessons/common/cli.hpp"
 #include "lessons/common/smooth.hpp"
@@ -70,9 +71,16 @@ std::string indented(const std::string& text) {
     return out;
 }
 
+// [BOS] and the prompt's tokens. Throws when the prompt has characters and the model knows none
+// of them (it would write from [UNK]s alone).
 Ids prompt_ids(const CharTokens& tokens, const std::string& text) {
     Ids ids{tokens.bos_id()};
     for (std::int64_t id : tokens.encode_text(text)) ids.push_back(id);
+    const auto unknown = std::count(ids.begin(), ids.end(), tokens.unk_id());
+    const auto newlines = std::count(ids.begin(), ids.end(), tokens.newline_id());
+    if (unknown > 0 && unknown + newlines + 1 == static_cast<std::int64_t>(ids.size()))
+        fail("prompt", "none of the characters of '", text, "' is in the model's vocabulary (Tang-poem characters seen "
+             "at least twice in training)");
     return ids;
 }
 
@@ -91,10 +99,10 @@ void write_poems(nn::GPT& model, const CharTokens& tokens, const std::vector<std
         const std::int64_t room = model.config().max_len - static_cast<std::int64_t>(start.size());
         const Ids out = nn::generate(model, {start}, writing_options(tokens, flags.sampling, std::min(flags.length, room)),
                                      gen)[0];
-        std::string shown = prompt;
+        std::string shown = tokens.decode(start);  // as the model read it: □ for a character it does not know
         if (!shown.empty() && shown.back() == '\n') shown.back() = ' ', shown += "(+ line break)";
         std::cout << lesson::tr("  prompt ", "  开头 ") << (prompt.empty() ? "[BOS]" : shown) << ":\n"
-                  << indented(prompt + tokens.decode(out)) << (out.empty() || out.back() != tokens.eos_id() ? " …" : "")
+                  << indented(tokens.decode(start) + tokens.decode(out)) << (out.empty() || out.back() != tokens.eos_id() ? " …" : "")
                   << "\n";
     }
 }
@@ -146,13 +154,18 @@ static int lesson_main(int argc, char** argv) {
         return lesson::flag_error(info, "--temperature must be a number in [0, 100], got '" + args.extra.at("temperature") + "'");
     if (!number("top-k", 0, 1e6, top_k) || top_k != std::floor(top_k))
         return lesson::flag_error(info, "--top-k must be a whole number >= 0, got '" + args.extra.at("top-k") + "'");
-    if (!number("top-p", 1e-9, 1, top_p))
+    if (!number("top-p", 0, 1, top_p) || top_p == 0)
         return lesson::flag_error(info, "--top-p must be a number in (0, 1], got '" + args.extra.at("top-p") + "'");
     if (!number("length", 1, 255, length) || length != std::floor(length))
         return lesson::flag_error(info, "--length must be a whole number in [1, 255], got '" + args.extra.at("length") + "'");
     flags.sampling = {temperature, static_cast<std::int64_t>(top_k), top_p};
     flags.length = static_cast<std::int64_t>(length);
-    if (args.extra.count("corpus")) flags.corpus = args.extra.at("corpus");
+    if (args.extra.count("corpus")) {
+        flags.corpus = args.extra.at("corpus");
+        // Only the default path falls back to the generated stand-in: a mistyped --corpus is an error.
+        if (!std::filesystem::exists(flags.corpus))
+            return lesson::flag_error(info, "--corpus: no file '" + flags.corpus + "'");
+    }
     if (args.extra.count("prompt")) {
         flags.prompt = args.extra.at("prompt");
         if (!nn::utf8::is_valid(*flags.prompt)) return lesson::flag_error(info, "--prompt is not valid UTF-8");
@@ -169,34 +182,27 @@ static int lesson_main(int argc, char** argv) {
 
         // ---- 1. The corpus ----------------------------------------------------------------------
         std::cout << lesson::tr("== 1. The corpus ==\n", "== 1. 语料 ==\n");
-        Corpus corpus;
-        if (std::filesystem::exists(flags.corpus)) {
-            corpus = read_corpus(flags.corpus);
-        } else {
+        const PoemData data = load_poem_data(flags.corpus, args.seed);
+        if (data.generated)
             std::cout << lesson::tr("  no corpus at ", "  找不到语料 ") << flags.corpus
                       << lesson::tr(" (install it: sudo apt-get install fortunes-zh); using a generated stand-in\n",
                                     "（安装：sudo apt-get install fortunes-zh）；改用生成的替代语料\n");
-            corpus = parse_fortune_poems(generated_fortune_text(320, args.seed + 7));
-            corpus.source = "generated";
-        }
+        const Corpus& corpus = data.corpus;
+        const Split& split = data.split;
+        const CharTokens& tokens = data.tokens;
+        const std::vector<Ids>& train_poems = data.train;
+        const std::vector<Ids>& heldout = data.heldout;
+        if (flags.prompt) prompt_ids(tokens, *flags.prompt);  // a prompt the model cannot read fails now, not after training
         const CorpusStats stats = corpus_stats(corpus.poems);
         std::printf("  read %s: %lld poems, %lld characters, %lld distinct; %lld malformed records skipped%s%s\n",
                     corpus.source.c_str(), static_cast<long long>(stats.poems), static_cast<long long>(stats.characters),
                     static_cast<long long>(stats.distinct), static_cast<long long>(corpus.malformed),
                     corpus.malformed ? " (first: " : "", corpus.malformed ? (corpus.first_problem + ")").c_str() : "");
-        if (corpus.poems.size() < 20)
-            fail("corpus", corpus.source, " holds ", corpus.poems.size(), " poems; the lesson needs at least 20",
-                 corpus.malformed ? " (first malformed record: " + corpus.first_problem + ")" : "");
-        const Split split = split_poems(corpus.poems, args.seed);
-        const CharTokens tokens = CharTokens::build(split.train);
-        std::vector<Ids> train_poems, heldout;
-        for (const Poem& p : split.train) train_poems.push_back(tokens.encode(p));
-        for (const Poem& p : split.validation) heldout.push_back(tokens.encode(p));
-        const TokenStream train_stream = token_stream(split.train, tokens);
-        Ids heldout_flat;
+        Ids train_flat, heldout_flat;  // every poem's tokens, end to end
+        for (const Ids& p : train_poems) train_flat.insert(train_flat.end(), p.begin(), p.end());
         for (const Ids& p : heldout) heldout_flat.insert(heldout_flat.end(), p.begin(), p.end());
         std::printf("  split by seed: %zu training poems (%zu tokens), %zu held out (%zu tokens)\n", split.train.size(),
-                    train_stream.ids.size(), split.validation.size(), heldout_flat.size());
+                    train_flat.size(), split.validation.size(), heldout_flat.size());
         std::printf("  vocabulary: %lld tokens = 4 specials + line break + %lld characters seen twice or more in "
                     "training; [UNK] is %.1f%% of held-out tokens\n\n",
                     static_cast<long long>(tokens.size()), static_cast<long long>(tokens.size() - 5),
@@ -220,7 +226,7 @@ static int lesson_main(int argc, char** argv) {
         Generator init(args.seed);
         nn::GPT model(tiny_gpt_config(tokens.size()), init);
         TrainOptions train;
-        train.steps = args.quick ? 70 : args.steps;
+        train.steps = args.quick ? std::min<std::int64_t>(args.steps, 70) : args.steps;
         train.seed = args.seed;
         train.eval_every = args.quick ? 35 : 50;
         std::printf("  %s: %lld parameters\n", model.describe().c_str(), static_cast<long long>(model.num_parameters()));
@@ -365,14 +371,14 @@ static int lesson_main(int argc, char** argv) {
                 }
             Generator gen(args.seed + 5);
             Ids poem = prompt_ids(tokens, first_line);
+            nn::GenerateOptions o = writing_options(tokens, {0.7, 0, 1.0}, 40);
+            o.stop_id = tokens.newline_id();                   // one line at a time
+            o.never.push_back(tokens.eos_id());                // and no end of the poem before two lines
             if (first_line.empty() || first_line.back() != '\n') {
-                nn::GenerateOptions o = writing_options(tokens, {0.7, 0, 1.0}, 60);
-                o.stop_id = tokens.newline_id();
                 const Ids first = nn::generate(model, {poem}, o, gen)[0];
                 poem.insert(poem.end(), first.begin(), first.end());
+                if (poem.back() != tokens.newline_id()) poem.push_back(tokens.newline_id());  // 40 tokens and no line end
             }
-            nn::GenerateOptions o = writing_options(tokens, {0.7, 0, 1.0}, 40);
-            o.stop_id = tokens.newline_id();  // one line
             const Ids second = nn::generate(model, {poem}, o, gen)[0];
             poem.insert(poem.end(), second.begin(), second.end());
             std::cout << indented(tokens.decode(poem)) << "\n";
@@ -386,7 +392,7 @@ static int lesson_main(int argc, char** argv) {
             std::int64_t line1 = 1, line2 = -1;  // token index where each line starts
             for (std::int64_t i = 0; i < T; ++i)
                 if (poem[static_cast<std::size_t>(i)] == tokens.newline_id()) { line2 = i + 1; break; }
-            if (line2 < 0 || line2 >= T) fail("lesson10", "the first line has no line break after it");
+            if (line2 < 0 || line2 >= T) fail("part 7", "the first line has no line break after it");
             std::vector<std::vector<Tensor>> grid;  // the rows of line 2 only: (T - line2, T) per head
             for (const Tensor& w : weights) {
                 std::vector<Tensor> row;
@@ -433,8 +439,12 @@ static int lesson_main(int argc, char** argv) {
             const std::vector<std::string> rows(names.begin() + line2, names.end());
             std::printf("  layer %lld head %lld, rows = the character being read in line 2 (it predicts the next one):\n",
                         static_cast<long long>(best_layer), static_cast<long long>(best_head));
-            std::cout << nn::terminal_heatmap(grid[static_cast<std::size_t>(best_layer)][static_cast<std::size_t>(best_head)],
-                                              rows, names);
+            // At most the last 45 keys fit a terminal (two columns a character); the SVG has them all.
+            const std::int64_t shown = std::min<std::int64_t>(T, 45);
+            if (shown < T) std::printf("  (the last %lld of %lld keys)\n", static_cast<long long>(shown), static_cast<long long>(T));
+            const Tensor& map = grid[static_cast<std::size_t>(best_layer)][static_cast<std::size_t>(best_head)];
+            std::cout << nn::terminal_heatmap(map.narrow(1, T - shown, shown), rows,
+                                              std::vector<std::string>(names.end() - shown, names.end()));
             nn::GridOptions g;
             g.title = "Attention while writing the second line (rows: the character read; columns: the poem so far)";
             g.row_labels = rows;

@@ -30,6 +30,8 @@ void NGramModel::fit(const std::vector<Ids>& poems) {
 }
 
 double NGramModel::log_prob(std::int64_t prev, std::int64_t next) const {
+    if (next < 0 || next >= vocab_ || (order_ == 2 && (prev < 0 || prev >= vocab_)))
+        fail("NGramModel", "token id outside [0, ", vocab_, "): prev ", prev, ", next ", next);
     const double V = static_cast<double>(vocab_);
     if (order_ == 1) return std::log((unigram_[static_cast<std::size_t>(next)] + k_) / (total_ + k_ * V));
     const auto& row = bigram_[static_cast<std::size_t>(prev)];
@@ -70,6 +72,8 @@ NGramModel choose_k(int order, std::int64_t vocab, const std::vector<Ids>& train
 
 Ids ngram_generate(const NGramModel& model, const Ids& prompt, const nn::GenerateOptions& o, Generator& gen) {
     if (prompt.empty()) fail("ngram_generate", "the prompt must hold at least [BOS]");
+    for (std::int64_t id : o.never)
+        if (id < 0 || id >= model.vocab()) fail("ngram_generate", "banned id ", id, " is outside [0, ", model.vocab(), ")");
     Ids out;
     std::int64_t prev = prompt.back();
     for (std::int64_t step = 0; step < o.max_new_tokens; ++step) {

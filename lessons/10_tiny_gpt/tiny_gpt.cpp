@@ -86,15 +86,17 @@ double gpt_cross_entropy(nn::GPT& model, const std::vector<Ids>& poems) {
     double nats = 0;
     std::int64_t n = 0;
     for (const Ids& p : poems) {
-        const auto len = static_cast<std::int64_t>(p.size());
-        std::int64_t scored = 1;  // targets 1..scored-1 are done
-        while (scored < len) {
-            // The window ends at the last target it scores; targets from `scored` on are new.
-            const std::int64_t end = std::min(len, scored == 1 ? L : scored + L / 2);
+        // Target i (1 <= i < len) is predicted from inputs p[0..i-1]. A window of inputs
+        // p[start, end) scores targets start + 1 .. end; the first takes the first L inputs, each
+        // later one moves on by L / 2 (at least 1), keeping the L inputs before its last target.
+        const auto last = static_cast<std::int64_t>(p.size()) - 1;  // the last target
+        std::int64_t scored = 0;  // targets 1..scored are done
+        while (scored < last) {
+            const std::int64_t end = std::min(last, scored == 0 ? L : scored + std::max<std::int64_t>(1, L / 2));
             const std::int64_t start = std::max<std::int64_t>(0, end - L);
-            const Ids window(p.begin() + start, p.begin() + end);
-            const Tensor logp = log_softmax(model(from_vector(window, {1, end - start})).data(), -1);  // (1, W, V)
-            for (std::int64_t i = scored; i < end; ++i) {  // target p[i], predicted at window position i - 1 - start
+            const Ids inputs(p.begin() + start, p.begin() + end);
+            const Tensor logp = log_softmax(model(from_vector(inputs, {1, end - start})).data(), -1);  // (1, W, V)
+            for (std::int64_t i = scored + 1; i <= end; ++i) {  // target p[i], predicted at window position i - 1 - start
                 nats -= logp.at({0, i - 1 - start, p[static_cast<std::size_t>(i)]});
                 ++n;
             }
@@ -154,10 +156,29 @@ LoadedGPT load_tiny_gpt(const std::string& path) {
     if (c.vocab_size != tokens.size())
         fail("load_tiny_gpt", "'", path, "': vocab_size ", c.vocab_size, " but the saved characters make ", tokens.size(),
              " tokens");
-    Generator gen(0);  // the weights are overwritten below
-    nn::GPT model(c, gen);
-    nn::load_state_dict(model, file.tensors);  // strict: every name and shape must match
-    return {std::move(model), std::move(tokens)};
+    // The metadata must describe the tensors before a model of that size is built: a file that
+    // lies (max_len = 1000000) would otherwise allocate gigabytes before load_state_dict refuses.
+    const auto expect = [&](const std::string& name, const Shape& shape) {
+        const auto it = file.tensors.find(name);
+        if (it == file.tensors.end()) fail("load_tiny_gpt", "'", path, "' has no tensor ", name);
+        if (it->second.shape() != shape)
+            fail("load_tiny_gpt", "'", path, "': ", name, " is ", shape_str(it->second.shape()), " but the metadata says ",
+                 shape_str(shape));
+    };
+    expect("tokens.weight", {c.vocab_size, c.d_model});
+    expect("positions.weight", {c.max_len, c.d_model});
+    for (std::int64_t l = 0; l < c.num_layers; ++l)
+        expect("layers." + std::to_string(l) + ".feed_forward.linear1.weight", {c.d_ff, c.d_model});
+    if (file.tensors.count("layers." + std::to_string(c.num_layers) + ".norm1.weight"))
+        fail("load_tiny_gpt", "'", path, "' holds more layers than its metadata's num_layers = ", c.num_layers);
+    try {
+        Generator gen(0);  // the weights are overwritten below
+        nn::GPT model(c, gen);
+        nn::load_state_dict(model, file.tensors);  // strict: every name and shape must match
+        return {std::move(model), std::move(tokens)};
+    } catch (const Error& e) {
+        fail("load_tiny_gpt", "'", path, "': ", e.what());
+    }
 }
 
 }  // namespace qkv::lesson10

@@ -54,9 +54,9 @@ TrainCurves train_gpt(nn::GPT& model, const std::vector<Ids>& train, const std::
                       const TrainOptions& options, const std::function<void(std::int64_t, double)>& on_step = {});
 
 // Mean -ln p (nats) of every token after [BOS] of each poem, each predicted from its own
-// poem's tokens before it (as NGramModel::cross_entropy scores). A poem longer than max_len
-// is scored in windows of max_len overlapping by half, each new target seeing at least
-// max_len / 2 tokens of context. Eval mode, no graph.
+// poem's tokens before it (as NGramModel::cross_entropy scores). A poem of more than
+// max_len + 1 tokens is scored in windows of max_len inputs, each moving on by max_len / 2, so
+// every later target sees at least max_len / 2 tokens before it. Eval mode, no graph.
 double gpt_cross_entropy(nn::GPT& model, const std::vector<Ids>& poems);
 
 // model weights + configuration + vocabulary in one safetensors file, written atomically.

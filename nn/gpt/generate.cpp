@@ -20,6 +20,9 @@ GPTCache start_gpt_cache(const GPT& model, std::int64_t rows) {
 
 Var gpt_step(GPT& model, const Tensor& tokens, GPTCache& cache) {
     const std::int64_t t = cache.length;
+    // In training mode dropout would be on in the embedding, residual and feed-forward paths but
+    // not in the cached attention row: the step would silently differ from forward.
+    if (model.is_training()) fail("gpt_step", "call it in eval mode (model.eval(), or nn::EvalGuard)");
     if (cache.keys.size() != model.layers.size())
         fail("gpt_step", "the cache has ", cache.keys.size(), " layers, the model ", model.layers.size());
     if (tokens.dim() != 1 || tokens.size(0) != cache.keys[0].size(0))

@@ -32,7 +32,8 @@ GPTCache start_gpt_cache(const GPT& model, std::int64_t rows);
 
 // Runs one new position per row through the cache: tokens (R) int64, the token at position
 // cache.length. Returns the next-token logits there (R, V), what model.forward(prefix + token)
-// gives at its last position. Throws when the cache is full (max_len positions).
+// gives at its last position. Throws when the cache is full (max_len positions) and in
+// training mode (the cached attention row has no dropout).
 Var gpt_step(GPT& model, const Tensor& tokens, GPTCache& cache);
 
 struct GenerateOptions {

@@ -88,7 +88,7 @@ TEST_CASE("GPT: bad configurations and inputs are refused with the value named")
     Generator gen(4);
     nn::GPT model(small_config(), gen);
     CHECK_THROWS_WITH_AS(model(zeros({1, 13}, DType::Int64)), doctest::Contains("exceeds max_len 12"), Error);
-    CHECK_THROWS_WITH_AS(model(full({1, 2}, 11.0, DType::Int64)), doctest::Contains("11"), Error);
+    CHECK_THROWS_WITH_AS(model(full({1, 2}, 11.0, DType::Int64)), doctest::Contains("id 11"), Error);
     CHECK_THROWS_AS(model(zeros({3}, DType::Int64)), Error);
 }
 
@@ -116,6 +116,10 @@ TEST_CASE("gpt_step: one position through the cache gives forward's logits and a
                                    full_weights[l].select(2, t).narrow(2, 0, t + 1)) < tol);
         }
         CHECK(cache.length == 12);
+        model.train();
+        nn::GPTCache fresh = nn::start_gpt_cache(model, 2);
+        CHECK_THROWS_WITH_AS(nn::gpt_step(model, zeros({2}, DType::Int64), fresh), doctest::Contains("eval mode"), Error);
+        model.eval();
         CHECK_THROWS_WITH_AS(nn::gpt_step(model, zeros({2}, DType::Int64), cache), doctest::Contains("full"), Error);
         CHECK_THROWS_WITH_AS(nn::gpt_step(model, zeros({3}, DType::Int64), cache), doctest::Contains("rows"), Error);
     }
@@ -158,6 +162,28 @@ TEST_CASE("generate: with and without the cache, the same tokens; a seed fixes t
     // Row 1 draws as before until its stop token (every row draws in order, and rows 0 and 2
     // may stop earlier and shift the later draws, so only up to the first stop of any row).
     CHECK(stopped[1].size() <= 4);
+    // Greedy with its argmax banned takes the next most likely token.
+    {
+        nn::GenerateOptions greedy;
+        greedy.max_new_tokens = 1;
+        greedy.sampling = {0.0, 0, 1.0};
+        Generator unused(0);
+        const std::int64_t best = nn::generate(model, {{2, 5}}, greedy, unused)[0][0];
+        greedy.never = {best};
+        const std::int64_t second = nn::generate(model, {{2, 5}}, greedy, unused)[0][0];
+        NoGradGuard no_grad;
+        nn::EvalGuard eval(model);
+        const Tensor logits = model(from_vector(std::vector<std::int64_t>{2, 5}, {1, 2})).data().select(0, 0).select(0, 1);
+        const std::vector<double> z = logits.to_vector<double>();
+        std::int64_t expected = -1;
+        for (std::int64_t v = 0; v < 11; ++v)
+            if (v != best && (expected < 0 || z[static_cast<std::size_t>(v)] > z[static_cast<std::size_t>(expected)])) expected = v;
+        CHECK(second == expected);
+    }
+    // A prompt of max_len tokens leaves no room, but asks for none.
+    o.max_new_tokens = 0;
+    CHECK(nn::generate(model, {std::vector<std::int64_t>(12, 1)}, o, a)[0].empty());
+    o.max_new_tokens = 10;
     // Errors: prompts of different lengths, too long, banned id outside the vocabulary.
     CHECK_THROWS_WITH_AS(nn::generate(model, {{2, 5}, {2}}, o, a), doctest::Contains("one length"), Error);
     o.max_new_tokens = 11;

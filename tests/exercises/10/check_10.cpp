@@ -17,6 +17,7 @@
 #include "lessons/10_tiny_gpt/corpus.hpp"
 #include "lessons/10_tiny_gpt/exercises/gpt_pieces.hpp"
 #include "lessons/10_tiny_gpt/ngram.hpp"
+#include "lessons/10_tiny_gpt/poem_data.hpp"
 #include "nn/sampling.hpp"
 #include "nn/transformer/kv_cache.hpp"
 
@@ -223,18 +224,10 @@ namespace {
 // split; the vocabulary of the training poems; add-k with the k that scores best on the
 // held-out poems. Returns its held-out perplexity.
 double bigram_perplexity(std::string* source) {
-    const bool installed = std::filesystem::exists(lesson10::default_corpus_path);
-    const lesson10::Corpus corpus = installed ? lesson10::read_corpus(lesson10::default_corpus_path)
-                                              : lesson10::parse_fortune_poems(lesson10::generated_fortune_text(320, 0 + 7));
-    *source = installed ? std::string(lesson10::default_corpus_path)
-                        : "the generated stand-in (fortunes-zh is not installed)";
-    const lesson10::Split split = lesson10::split_poems(corpus.poems, 0);
-    const lesson10::CharTokens tokens = lesson10::CharTokens::build(split.train);
-    std::vector<lesson10::Ids> train, heldout;
-    for (const auto& p : split.train) train.push_back(tokens.encode(p));
-    for (const auto& p : split.validation) heldout.push_back(tokens.encode(p));
-    const lesson10::NGramModel bigram = lesson10::choose_k(2, tokens.size(), train, heldout);
-    return std::exp(bigram.cross_entropy(heldout));
+    const lesson10::PoemData d = lesson10::load_poem_data(lesson10::default_corpus_path, 0);
+    *source = d.generated ? "the generated stand-in (fortunes-zh is not installed)" : d.corpus.source;
+    const lesson10::NGramModel bigram = lesson10::choose_k(2, d.tokens.size(), d.train, d.heldout);
+    return std::exp(bigram.cross_entropy(d.heldout));
 }
 
 }  // namespace

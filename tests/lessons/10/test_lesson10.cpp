@@ -5,10 +5,13 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "lessons/10_tiny_gpt/corpus.hpp"
 #include "lessons/10_tiny_gpt/line_form.hpp"
 #include "lessons/10_tiny_gpt/ngram.hpp"
+#include "lessons/10_tiny_gpt/poem_data.hpp"
 #include "lessons/10_tiny_gpt/tiny_gpt.hpp"
 #include "nn/linear.hpp"
 #include "nn/losses.hpp"
@@ -47,6 +50,17 @@ TEST_CASE("corpus: colour codes stripped, title, author and body kept apart") {
     CHECK(s.poems == 2);
     CHECK(s.characters == 36);  // 24 + 12, line breaks not counted
     CHECK(s.distinct == 28);    // 17 + 9 characters (明 月 头 处 repeat), ， and 。
+}
+
+TEST_CASE("corpus: Windows line ends and a last record without its % read the same") {
+    std::string crlf;
+    for (char c : two_poems) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+    const Corpus a = parse_fortune_poems(crlf), b = parse_fortune_poems(two_poems.substr(0, two_poems.size() - 2));
+    REQUIRE(a.poems.size() == 2);
+    REQUIRE(b.poems.size() == 2);
+    CHECK(a.poems[0].body == "床前明月光，疑是地上霜。\n举头望明月，低头思故乡。");
+    CHECK(b.poems[1].body == "春眠不觉晓，处处闻啼鸟。");
+    CHECK_THROWS_WITH_AS(read_corpus("/tmp"), doctest::Contains("folder"), Error);
 }
 
 TEST_CASE("corpus: malformed records are counted with the first reason, not a crash") {
@@ -98,8 +112,12 @@ TEST_CASE("split: 10% held out by a seed, disjoint, the same for the same seed")
     bool differs = false;
     for (std::size_t i = 0; i < a.validation.size(); ++i) differs |= a.validation[i].body != d.validation[i].body;
     CHECK(differs);
-    for (const Poem& v : a.validation)
-        for (const Poem& t : a.train) CHECK(&v != &t);
+    for (const Poem& v : a.validation)  // the generated titles and bodies are all distinct
+        for (const Poem& t : a.train) CHECK((v.title != t.title || v.body != t.body));
+    std::set<std::string> all;
+    for (const Poem& p : a.train) all.insert(p.title + p.body);
+    for (const Poem& p : a.validation) all.insert(p.title + p.body);
+    CHECK(all.size() == 50);
     CHECK_THROWS_AS(split_poems({c.poems[0]}, 0), Error);
 }
 
@@ -114,6 +132,7 @@ TEST_CASE("character tokens: specials, line break, rare characters as [UNK], rou
     CHECK(ids.size() == 2 + 25);  // 24 characters and one line break
     CHECK(t.decode(ids) == "□□明月□，□□□□□。\n□头□明月，□头□□□。");
     CHECK(t.decode(t.encode_text("明月\n")) == "明月\n");
+    CHECK(t.encode_text(line_break) == Ids{t.unk_id()});  // a literal ↵ in a text is no line break
     const CharTokens again = CharTokens::from_characters(t.characters());
     CHECK(again.vocab().all_tokens() == t.vocab().all_tokens());
     CHECK_THROWS_WITH_AS(CharTokens::from_characters("明明"), doctest::Contains("repeat"), Error);
@@ -134,7 +153,15 @@ TEST_CASE("n-gram baselines: normalised, by-hand cross-entropy, the best k chose
     }
     CHECK(std::exp(bi.log_prob(0, 1)) == doctest::Approx((2 + 0.5) / (2 + 2.0)));
     CHECK(std::exp(bi.log_prob(3, 2)) == doctest::Approx(0.25));  // never seen as a context: uniform
-    CHECK(std::exp(uni.log_prob(9999 % 4, 1)) == doctest::Approx((3 + 0.5) / (4 + 2.0)));
+    CHECK(std::exp(uni.log_prob(0, 1)) == doctest::Approx((3 + 0.5) / (4 + 2.0)));
+    double uni_total = 0;
+    for (std::int64_t next = 0; next < 4; ++next) {
+        CHECK(uni.log_prob(0, next) == uni.log_prob(3, next));  // the unigram ignores what came before
+        uni_total += std::exp(uni.log_prob(2, next));
+    }
+    CHECK(uni_total == doctest::Approx(1.0));
+    CHECK_THROWS_AS(bi.log_prob(4, 0), Error);
+    CHECK_THROWS_AS(bi.log_prob(0, -1), Error);
     std::int64_t n = 0;
     const double ce = bi.cross_entropy({{0, 1, 2}}, &n);
     CHECK(n == 2);
@@ -189,8 +216,9 @@ TEST_CASE("gpt_cross_entropy: a short poem as the plain loss; a long one in half
     }
     CHECK(gpt_cross_entropy(model, {short_poem}) == doctest::Approx(direct).epsilon(1e-6));
     CHECK(model.is_training());
-    // 25 tokens with max_len 10: targets 1..9 from window 0..9, then windows of 10 ending at
-    // 14, 19, 24, each scoring its last 5 (with at least 5 tokens of context).
+    // 25 tokens (targets 1..24) with max_len 10: inputs 0..9 score targets 1..10; then windows
+    // of 10 inputs moving on by 5: inputs 5..14 score 11..15, 10..19 score 16..20, and 14..23
+    // score 21..24 (each target with at least 5 tokens before it).
     Ids long_poem{2};
     for (int i = 0; i < 23; ++i) long_poem.push_back(4 + i % 5);
     long_poem.push_back(3);
@@ -198,15 +226,31 @@ TEST_CASE("gpt_cross_entropy: a short poem as the plain loss; a long one in half
     {
         NoGradGuard no_grad;
         nn::EvalGuard eval(model);
-        const auto logp_at = [&](std::int64_t start, std::int64_t i) {  // ln p(poem[i]) from a window at start
+        const auto logp_at = [&](std::int64_t start, std::int64_t i) {  // ln p(poem[i]) from inputs start..start+9
             const Ids w(long_poem.begin() + start, long_poem.begin() + start + 10);
             return log_softmax(model(from_vector(w, {1, 10})).data(), -1).at({0, i - 1 - start, long_poem[static_cast<std::size_t>(i)]});
         };
-        for (std::int64_t i = 1; i < 10; ++i) expected -= logp_at(0, i);
-        for (std::int64_t end : {15, 20, 25})
-            for (std::int64_t i = end - 5; i < end; ++i) expected -= logp_at(end - 10, i);
+        for (std::int64_t i = 1; i <= 10; ++i) expected -= logp_at(0, i);
+        for (std::int64_t i = 11; i <= 15; ++i) expected -= logp_at(5, i);
+        for (std::int64_t i = 16; i <= 20; ++i) expected -= logp_at(10, i);
+        for (std::int64_t i = 21; i <= 24; ++i) expected -= logp_at(14, i);
     }
     CHECK(gpt_cross_entropy(model, {long_poem}) == doctest::Approx(expected / 24).epsilon(1e-6));
+    // A poem of max_len + 1 tokens is one window, as in training; max_len 1 still ends.
+    const Ids eleven(long_poem.begin(), long_poem.begin() + 11);
+    double one_window = 0;
+    {
+        NoGradGuard no_grad;
+        nn::EvalGuard eval(model);
+        const Tensor logp = log_softmax(model(from_vector(Ids(eleven.begin(), eleven.end() - 1), {1, 10})).data(), -1);
+        for (std::int64_t i = 1; i <= 10; ++i) one_window -= logp.at({0, i - 1, eleven[static_cast<std::size_t>(i)]});
+    }
+    CHECK(gpt_cross_entropy(model, {eleven}) == doctest::Approx(one_window / 10).epsilon(1e-6));
+    nn::GPTConfig c1 = tiny_config(9);
+    c1.max_len = 1;
+    Generator gen1(2);
+    nn::GPT one(c1, gen1);
+    CHECK(std::isfinite(gpt_cross_entropy(one, {short_poem})));
 }
 
 TEST_CASE("save and load: the same logits back; a broken or foreign file is refused by name") {
@@ -232,24 +276,34 @@ TEST_CASE("save and load: the same logits back; a broken or foreign file is refu
     nn::save_state_dict(dir.file("linear.safetensors"), other);
     CHECK_THROWS_WITH_AS(load_tiny_gpt(dir.file("linear.safetensors")), doctest::Contains("not a lesson 10 model"), Error);
     CHECK_THROWS_AS(load_tiny_gpt(dir.file("missing.safetensors")), Error);
+    // Metadata that lies about the tensors is refused before a model of that size is built, naming
+    // the file and what does not fit.
+    const SafetensorsFile good = load_safetensors(path);
+    const auto lie = [&](const std::string& key, const std::string& value) {
+        std::map<std::string, std::string> m = good.metadata;
+        m[key] = value;
+        save_safetensors(dir.file("lie.safetensors"), good.tensors, m);
+        return dir.file("lie.safetensors");
+    };
+    CHECK_THROWS_WITH_AS(load_tiny_gpt(lie("max_len", "1000000")), doctest::Contains("positions.weight"), Error);
+    CHECK_THROWS_WITH_AS(load_tiny_gpt(lie("d_model", "1000000")), doctest::Contains("lie.safetensors"), Error);
+    CHECK_THROWS_WITH_AS(load_tiny_gpt(lie("num_layers", "3")), doctest::Contains("layers.2"), Error);
+    CHECK_THROWS_WITH_AS(load_tiny_gpt(lie("num_layers", "1")), doctest::Contains("more layers"), Error);
+    CHECK_THROWS_WITH_AS(load_tiny_gpt(lie("num_heads", "5")), doctest::Contains("lie.safetensors"), Error);
+    CHECK_THROWS_WITH_AS(load_tiny_gpt(lie("vocab_size", "7")), doctest::Contains("vocab_size 7"), Error);
+    CHECK_THROWS_WITH_AS(load_tiny_gpt(lie("d_ff", "x")), doctest::Contains("is not a size"), Error);
 }
 
 TEST_CASE("--quick: 70 steps already put the GPT's held-out perplexity below the bigram's") {
-    const bool real = std::filesystem::exists(default_corpus_path);
-    const Corpus corpus = real ? read_corpus(default_corpus_path) : parse_fortune_poems(generated_fortune_text(320, 7));
-    const Split split = split_poems(corpus.poems, 0);
-    const CharTokens tokens = CharTokens::build(split.train);
-    std::vector<Ids> train, heldout;
-    for (const Poem& p : split.train) train.push_back(tokens.encode(p));
-    for (const Poem& p : split.validation) heldout.push_back(tokens.encode(p));
-    const double bigram = choose_k(2, tokens.size(), train, heldout).cross_entropy(heldout);
+    const PoemData d = load_poem_data(default_corpus_path, 0);
+    const double bigram = choose_k(2, d.tokens.size(), d.train, d.heldout).cross_entropy(d.heldout);
     Generator init(0);
-    nn::GPT model(tiny_gpt_config(tokens.size()), init);
+    nn::GPT model(tiny_gpt_config(d.tokens.size()), init);
     TrainOptions o;
     o.steps = 70;  // main.cpp's --quick
     o.eval_every = 35;
-    const TrainCurves curves = train_gpt(model, train, heldout, o);
-    INFO("corpus " << (real ? "tang300" : "generated") << ": GPT " << curves.val_loss.back() << " nats, bigram " << bigram);
+    const TrainCurves curves = train_gpt(model, d.train, d.heldout, o);
+    INFO("corpus " << d.corpus.source << ": GPT " << curves.val_loss.back() << " nats, bigram " << bigram);
     CHECK(curves.val_loss.back() < bigram);
 }
 
