@@ -53,10 +53,8 @@ TaskBatch held_out_batch(const TaskConfig& task, std::int64_t n, std::uint64_t s
 
 double accuracy(PairModel& model, const TaskBatch& batch) {
     NoGradGuard no_grad;
-    const bool was_training = model.is_training();
-    model.eval();
+    nn::EvalGuard eval(model);  // dropout off; the mode comes back when the scope ends
     const Tensor predicted = argmax(model.forward(batch.ids).logits.data(), -1);  // (N, T)
-    model.train(was_training);
     const std::vector<std::int64_t> p = predicted.to_vector<std::int64_t>();
     const std::vector<std::int64_t> t = batch.targets.to_vector<std::int64_t>();
     std::int64_t right = 0, scored = 0;
@@ -94,10 +92,8 @@ TrainResult train(PairModel& model, const TaskConfig& task, const TrainConfig& c
 
 std::vector<std::vector<HeadFocus>> head_focus(PairModel& model, const TaskBatch& batch) {
     NoGradGuard no_grad;
-    const bool was_training = model.is_training();
-    model.eval();
+    nn::EvalGuard eval(model);  // dropout off; the mode comes back when the scope ends
     const ModelOutput out = model.forward(batch.ids);
-    model.train(was_training);
     const std::int64_t N = batch.ids.size(0), T = batch.ids.size(1);
     const std::vector<std::int64_t> marked = batch.marked.to_vector<std::int64_t>();
     std::vector<std::vector<HeadFocus>> focus;

@@ -54,13 +54,11 @@ Batch make_batch(const std::vector<Example>& examples) {
 }
 
 double evaluate_loss(nn::Transformer& model, const std::vector<Example>& examples, double label_smoothing) {
-    const bool was_training = model.is_training();
-    model.eval();
+    nn::EvalGuard eval(model);  // dropout off; the mode comes back when the scope ends
     NoGradGuard no_grad;
     const Batch b = make_batch(examples);
     const Var logits = model.forward(b.src, b.tgt_in, b.src_padding);  // (B, Tt, V)
     const double loss = nn::label_smoothed_cross_entropy(logits, b.tgt_out, label_smoothing, kPad).item();
-    model.train(was_training);
     return loss;
 }
 

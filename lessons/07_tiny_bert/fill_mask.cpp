@@ -20,12 +20,10 @@ FillResult fill_masks(nn::BertForPreTraining& model, const nn::BertTokenizer& to
     FillResult result;
     result.tokens = vocab.tokens(enc.input_ids);
 
-    const bool was_training = model.is_training();
-    model.eval();
+    nn::EvalGuard eval(model);  // dropout off; the mode comes back when the scope ends
     NoGradGuard no_grad;
     const nn::PreTrainingOutput out =
         model.forward(from_vector(enc.input_ids, {1, T}), from_vector(enc.token_type_ids, {1, T}));
-    model.train(was_training);
     const Tensor probs = softmax(out.mlm_logits.data().select(0, 0), -1);  // (T, V)
 
     for (std::int64_t t = 0; t < T; ++t) {

@@ -39,8 +39,7 @@ Batch select_batch(const LabelledSentences& set, const std::vector<std::int64_t>
 
 double classification_accuracy(nn::BertForSequenceClassification& model, const LabelledSentences& set,
                                const nn::Vocab& vocab) {
-    const bool was_training = model.is_training();
-    model.eval();
+    nn::EvalGuard eval(model);  // dropout off; the mode comes back when the scope ends
     NoGradGuard no_grad;
     const auto n = static_cast<std::int64_t>(set.ids.size());
     std::int64_t correct = 0;
@@ -54,7 +53,6 @@ double classification_accuracy(nn::BertForSequenceClassification& model, const L
         const std::vector<std::int64_t> truth = labels.to_vector<std::int64_t>();
         for (std::size_t i = 0; i < pred.size(); ++i) correct += pred[i] == truth[i];
     }
-    model.train(was_training);
     return n ? static_cast<double>(correct) / static_cast<double>(n) : 0.0;
 }
 

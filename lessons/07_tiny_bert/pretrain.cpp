@@ -103,8 +103,7 @@ std::int64_t most_frequent_token(const TokenizedCorpus& corpus) {
 
 PretrainMetrics evaluate_pretraining(nn::BertForPreTraining& model, const LessonData& data,
                                      const HeldoutPairs& heldout) {
-    const bool was_training = model.is_training();
-    model.eval();
+    nn::EvalGuard eval(model);  // dropout off; the mode comes back when the scope ends
     NoGradGuard no_grad;
     const std::int64_t baseline = most_frequent_token(data.train);
     const std::int64_t N = heldout.batch.input_ids.size(0);
@@ -159,7 +158,6 @@ PretrainMetrics evaluate_pretraining(nn::BertForPreTraining& model, const Lesson
     m.accuracy_random = ratio(c_kind[1], n_kind[1]);
     m.accuracy_kept = ratio(c_kind[2], n_kind[2]);
     m.fact_accuracy = ratio(fact_correct, m.fact_positions);
-    model.train(was_training);
     return m;
 }
 

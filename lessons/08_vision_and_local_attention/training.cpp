@@ -39,8 +39,7 @@ TrainResult train_classifier(nn::Module& model, const Forward& forward, const Te
 }
 
 double accuracy(nn::Module& model, const Forward& forward, const Tensor& inputs, const Tensor& labels) {
-    const bool was_training = model.is_training();
-    model.eval();
+    nn::EvalGuard eval(model);  // dropout off; the mode comes back when the scope ends
     NoGradGuard no_grad;
     const std::int64_t N = inputs.size(0), chunk = 50;  // small chunks keep the peak memory low
     std::int64_t correct = 0;
@@ -51,7 +50,6 @@ double accuracy(nn::Module& model, const Forward& forward, const Tensor& inputs,
         const std::vector<std::int64_t> truth = labels.narrow(0, start, n).contiguous().to_vector<std::int64_t>();
         for (std::size_t i = 0; i < pred.size(); ++i) correct += pred[i] == truth[i];
     }
-    model.train(was_training);
     return static_cast<double>(correct) / static_cast<double>(N);
 }
 
