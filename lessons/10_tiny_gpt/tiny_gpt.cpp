@@ -56,6 +56,19 @@ TrainCurves train_gpt(nn::GPT& model, const std::vector<Ids>& train, const std::
     Generator draw(o.seed * 2 + 101);  // which poems make each batch
     TrainCurves curves;
     model.train();
+    // Sets every layer's attention path for the loop and puts the previous one back after it,
+    // also when the loop ends by an exception.
+    struct TiledAttention {
+        nn::GPT& model;
+        std::vector<bool> before;
+        TiledAttention(nn::GPT& m, bool on) : model(m) {
+            for (auto& layer : model.layers) before.push_back(layer.self_attn.memory_efficient);
+            for (auto& layer : model.layers) layer.self_attn.memory_efficient = on;
+        }
+        ~TiledAttention() {
+            for (std::size_t i = 0; i < before.size(); ++i) model.layers[i].self_attn.memory_efficient = before[i];
+        }
+    } tiled(model, o.memory_efficient_attention);
     for (std::int64_t step = 1; step <= o.steps; ++step) {
         std::vector<std::int64_t> chosen;
         for (std::int64_t b = 0; b < o.batch; ++b) chosen.push_back(static_cast<std::int64_t>(draw.below(train.size())));

@@ -34,6 +34,11 @@ struct TrainOptions {
     double clip_norm = 1.0;
     std::uint64_t seed = 0;
     std::int64_t eval_every = 50;  // held-out cross-entropy every this many steps (and at the end)
+    // Training runs attention through lesson 09's tiled op (nn/attention/memory_efficient.hpp):
+    // the same maths without the (B, H, T, T) score and weight matrices, which otherwise hold most
+    // of a step's memory (the lesson's peak: 228 MB instead of 413 MB at --quick). Evaluation,
+    // writing and the pictures still use the plain op, which keeps the weights.
+    bool memory_efficient_attention = true;
 };
 
 struct TrainCurves {

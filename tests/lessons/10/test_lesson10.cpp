@@ -305,6 +305,7 @@ TEST_CASE("--quick: 70 steps already put the GPT's held-out perplexity below the
     const TrainCurves curves = train_gpt(model, d.train, d.heldout, o);
     INFO("corpus " << d.corpus.source << ": GPT " << curves.val_loss.back() << " nats, bigram " << bigram);
     CHECK(curves.val_loss.back() < bigram);
+    for (const auto& layer : model.layers) CHECK_FALSE(layer.self_attn.memory_efficient);  // the plain op is back
 }
 
 }  // TEST_SUITE
