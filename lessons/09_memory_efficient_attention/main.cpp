@@ -18,6 +18,7 @@
 #include "lessons/09_memory_efficient_attention/peak_memory.hpp"
 #include "lessons/09_memory_efficient_attention/tiny_lm.hpp"
 #include "lessons/common/cli.hpp"
+#include "lessons/common/cpu_seconds.hpp"
 #include "lessons/common/mine.hpp"
 #include "nn/attention/attention_row.hpp"
 #include "nn/attention/memory_efficient.hpp"
@@ -53,14 +54,6 @@ nn::RowGrads row_backward(const Tensor& q, const Tensor& k, const Tensor& v, con
                           double lse, const Tensor& d_o) {
     return use_mine ? exercises::attention_row_backward(q, k, v, mask, o, lse, d_o)
                     : nn::attention_row_backward(q, k, v, mask, o, lse, d_o);
-}
-
-// CPU seconds f takes (all threads): on a machine shared with other work, wall time measures
-// the others too; CPU time is what this program spent.
-template <class F> double seconds(F&& f) {
-    const std::clock_t start = std::clock();
-    f();
-    return static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
 }
 
 // ---- 1 ----------------------------------------------------------------------------------------
@@ -213,7 +206,7 @@ void block_sparsity(const lesson::LessonArgs& args) {
         const double fraction = mean(map.to(DType::Float64)).item();
         double best = 1e9;
         for (int rep = 0; rep < 3; ++rep)
-            best = std::min(best, seconds([&] { nn::memory_efficient_attention_forward(q, k, v, Tensor(), o); }));
+            best = std::min(best, lesson::cpu_seconds([&] { nn::memory_efficient_attention_forward(q, k, v, Tensor(), o); }));
         if (name == "none") full_ms = best * 1e3;
         std::printf("  %-22s scores computed %5.1f%%   forward (4 heads, d = 32) %6.1f CPU ms  (%.2f of no mask)\n",
                     name.c_str(), 100 * fraction, best * 1e3, best * 1e3 / full_ms);
@@ -299,11 +292,11 @@ void kv_cache(const lesson::LessonArgs& args) {
     nn::KVCache cache = nn::start_kv_cache(model, memory, Tensor(), steps);
     for (std::int64_t t = 0; t < steps; ++t) {
         Tensor next_slow, next_fast;
-        slow[static_cast<std::size_t>(t)] = seconds([&] {  // the whole prefix again
+        slow[static_cast<std::size_t>(t)] = lesson::cpu_seconds([&] {  // the whole prefix again
             const Var h = model.decode(ids_slow, memory).select(1, t);  // (B, D)
             next_slow = argmax(model.project(h).data(), -1);
         });
-        fast[static_cast<std::size_t>(t)] = seconds([&] {  // one position through the cache
+        fast[static_cast<std::size_t>(t)] = lesson::cpu_seconds([&] {  // one position through the cache
             const Var h = nn::decode_next(model, ids_fast.select(1, t).contiguous(), cache);  // (B, D)
             next_fast = argmax(model.project(h).data(), -1);
         });

@@ -24,6 +24,7 @@
 #include "lessons/10_tiny_gpt/poem_data.hpp"
 #include "lessons/10_tiny_gpt/tiny_gpt.hpp"
 #include "lessons/common/cli.hpp"
+#include "lessons/common/cpu_seconds.hpp"
 #include "lessons/common/smooth.hpp"
 #include "nn/gpt/generate.hpp"
 #include "nn/plot/heatmap.hpp"
@@ -45,13 +46,6 @@ struct Flags {
     std::int64_t length = 200;
     std::optional<std::string> sample_from;
 };
-
-// CPU seconds f takes (all threads), as lesson 09 measures.
-template <class F> double seconds(F&& f) {
-    const std::clock_t start = std::clock();
-    f();
-    return static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
-}
 
 double perplexity(double nats) { return std::exp(nats); }
 
@@ -183,9 +177,8 @@ void train_and_score(nn::GPT& model, const PoemData& data, const Baselines& base
                 static_cast<long long>(train.steps), static_cast<long long>(train.batch), train.lr, 100 * train.warmup_fraction,
                 100 * train.final_lr_fraction, train.weight_decay, model.config().dropout, train.clip_norm);
     nn::Progress progress(train.steps, "train");
-    double train_seconds = 0;
     TrainCurves curves;
-    train_seconds = seconds([&] {
+    const double train_seconds = lesson::cpu_seconds([&] {
         curves = train_gpt(model, data.train, data.heldout, train,
                            [&](std::int64_t step, double loss) { progress.update(step, {{"loss", loss}}); });
     });
@@ -305,9 +298,9 @@ void time_the_cache(nn::GPT& model, const CharTokens& tokens, const lesson::Less
         std::vector<std::vector<std::int64_t>> with, without;
         Generator a(args.seed + 4), b(args.seed + 4);
         o.use_cache = true;
-        const double fast = seconds([&] { with = nn::generate(model, {{tokens.bos_id()}}, o, a); });
+        const double fast = lesson::cpu_seconds([&] { with = nn::generate(model, {{tokens.bos_id()}}, o, a); });
         o.use_cache = false;
-        const double slow = seconds([&] { without = nn::generate(model, {{tokens.bos_id()}}, o, b); });
+        const double slow = lesson::cpu_seconds([&] { without = nn::generate(model, {{tokens.bos_id()}}, o, b); });
         std::printf("  without the cache %.0f CPU ms, with it %.0f (%.1fx less); the same %zu tokens: %s\n\n",
                     1e3 * slow, 1e3 * fast, slow / fast, with[0].size(), with == without ? "yes" : "NO");
     }

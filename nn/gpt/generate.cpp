@@ -1,5 +1,6 @@
 #include "nn/gpt/generate.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "nn/transformer/kv_cache.hpp"

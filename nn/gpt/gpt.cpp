@@ -1,6 +1,5 @@
 #include "nn/gpt/gpt.hpp"
 
-#include "nn/attention/scaled_dot_product.hpp"
 #include "nn/init.hpp"
 
 namespace qkv::nn {
@@ -40,8 +39,9 @@ Var GPT::hidden(const Tensor& ids) {
     if (T > config_.max_len) fail("GPT", "length ", T, " exceeds max_len ", config_.max_len);
     const Tensor where = arange(0, static_cast<double>(T), 1, DType::Int64).unsqueeze(0);  // (1, T)
     Var x = dropout(tokens(ids) + positions(where));  // (B, T, D)
-    const Tensor future = causal_mask(T);              // (T, T) bool: true above the diagonal
-    for (TransformerEncoderLayer& layer : layers) x = layer.forward(x, Tensor(), future);
+    AttentionMasks future;
+    future.causal = true;  // position t sees 0..t; said as a flag, so the tiled path skips hidden tiles
+    for (TransformerEncoderLayer& layer : layers) x = layer.forward(x, future);
     return final_norm(x);  // (B, T, D)
 }
 

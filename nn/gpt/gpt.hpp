@@ -1,7 +1,7 @@
 // GPT (Radford et al. 2018, 2019): a decoder-only Transformer language model. It is an encoder
 // stack like BERT's (lesson 07) with the future masked: the same kind of self-attention and
 // feed-forward layers (here pre-norm, and no segment embeddings), but position t may attend
-// only to positions 0..t (causal_mask), and
+// only to positions 0..t (a causal mask), and
 // it is trained to predict the token at t + 1 from the tokens up to t (next-token prediction,
 // 语言模型) instead of filling in masked tokens (掩码语言模型, MLM).
 //
@@ -55,7 +55,7 @@ public:
     Embedding tokens;     // (V, D): the input embedding and, transposed, the output projection
     Embedding positions;  // (max_len, D)
     Dropout dropout;      // on token + position embeddings
-    std::vector<TransformerEncoderLayer> layers;  // pre-norm, run with causal_mask(T)
+    std::vector<TransformerEncoderLayer> layers;  // pre-norm, run with a causal mask
     LayerNorm final_norm;
 
     // ids (B, T) int64 -> logits (B, T, V). Throws for T = 0, T > max_len or an id outside

@@ -17,6 +17,10 @@ Var TransformerEncoderLayer::forward(const Var& x, const Tensor& key_padding, co
     AttentionMasks masks;
     masks.key_padding = key_padding;
     masks.attn = attn_mask;
+    return forward(x, masks);
+}
+
+Var TransformerEncoderLayer::forward(const Var& x, const AttentionMasks& masks) {
     if (norm_first_) {
         const Var h = norm1(x);                                     // (B, T, D)
         MultiHeadOutput a = self_attn.forward(h, masks);
