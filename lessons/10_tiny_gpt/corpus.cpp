@@ -35,17 +35,12 @@ std::string trim(const std::string& s) {
     return s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
 }
 
-bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
-bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // The record's poem, or the reason it is not one.
 std::string parse_record(const std::vector<std::string>& lines, Poem& poem) {
     if (lines.size() < 3) return "fewer than three lines (title, author, body)";
     const std::string open = "《", close = "》", by = "作者：";
-    if (!starts_with(lines[0], open) || !ends_with(lines[0], close)) return "the first line is not a 《title》";
-    if (!starts_with(lines[1], by)) return "the second line does not start with 作者：";
+    if (!lines[0].starts_with(open) || !lines[0].ends_with(close)) return "the first line is not a 《title》";
+    if (!lines[1].starts_with(by)) return "the second line does not start with 作者：";
     poem.title = lines[0].substr(open.size(), lines[0].size() - open.size() - close.size());
     poem.author = trim(lines[1].substr(by.size()));
     poem.body.clear();

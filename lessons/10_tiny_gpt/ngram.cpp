@@ -40,10 +40,10 @@ double NGramModel::log_prob(std::int64_t prev, std::int64_t next) const {
     return std::log((c + k_) / (context_[static_cast<std::size_t>(prev)] + k_ * V));
 }
 
-std::vector<double> NGramModel::next_distribution(std::int64_t prev) const {
-    std::vector<double> p(static_cast<std::size_t>(vocab_));  // (V)
-    for (std::int64_t v = 0; v < vocab_; ++v) p[static_cast<std::size_t>(v)] = std::exp(log_prob(prev, v));
-    return p;
+std::vector<double> NGramModel::next_log_probs(std::int64_t prev) const {
+    std::vector<double> logp(static_cast<std::size_t>(vocab_));  // (V)
+    for (std::int64_t v = 0; v < vocab_; ++v) logp[static_cast<std::size_t>(v)] = log_prob(prev, v);
+    return logp;
 }
 
 double NGramModel::cross_entropy(const std::vector<Ids>& poems, std::int64_t* tokens) const {
@@ -77,8 +77,7 @@ Ids ngram_generate(const NGramModel& model, const Ids& prompt, const nn::Generat
     Ids out;
     std::int64_t prev = prompt.back();
     for (std::int64_t step = 0; step < o.max_new_tokens; ++step) {
-        std::vector<double> logp(static_cast<std::size_t>(model.vocab()));
-        for (std::size_t v = 0; v < logp.size(); ++v) logp[v] = model.log_prob(prev, static_cast<std::int64_t>(v));
+        std::vector<double> logp = model.next_log_probs(prev);  // (V): the logits of a softmax
         for (std::int64_t id : o.never) logp[static_cast<std::size_t>(id)] = -INFINITY;
         prev = nn::sample_token(from_vector(logp), o.sampling, gen);
         out.push_back(prev);

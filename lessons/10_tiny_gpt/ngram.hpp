@@ -35,8 +35,8 @@ public:
 
     // ln p(next | prev); prev is ignored by the unigram.
     double log_prob(std::int64_t prev, std::int64_t next) const;
-    // p(. | prev) over the vocabulary.
-    std::vector<double> next_distribution(std::int64_t prev) const;
+    // ln p(. | prev) over the vocabulary.
+    std::vector<double> next_log_probs(std::int64_t prev) const;
 
     // Mean -ln p of every token after the first of each poem, and how many tokens that is.
     double cross_entropy(const std::vector<Ids>& poems, std::int64_t* tokens = nullptr) const;
