@@ -76,4 +76,10 @@ void measure_peak_rss(Report& report);                 // rss.cpp
 void measure_memory_efficient(Report& report, bool quick);  // memory_efficient.cpp
 void measure_kv_cache(Report& report, bool quick);          // memory_efficient.cpp
 
+// A figure of /proc/self/status (VmRSS:, VmHWM:) in MB, 0 where there is no /proc; and a reset
+// of the high-water mark VmHWM to the current resident memory, after malloc has handed back what
+// it kept, so that a part can measure its own peak (rss.cpp).
+double proc_status_mb(const char* key);
+void reset_peak_rss();
+
 }  // namespace qkv::bench

@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
         if (want("train")) measure_train_steps(report, quick), flush();
         measure_peak_rss(report);
         flush();
-        // After peak_rss_mb: these reset the process's high-water mark to measure each run.
+        // These reset the process's high-water mark to measure each run (peak_rss_mb keeps the
+        // highest mark seen before a reset; rss.cpp).
         if (want("tiled")) measure_memory_efficient(report, quick), flush();
         if (want("decode")) measure_kv_cache(report, quick), flush();
         if (!json_path.empty()) qkv::write_file_atomically(json_path, report.json.dump(2) + "\n");

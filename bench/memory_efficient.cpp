@@ -8,12 +8,11 @@
 // Peak memory: Linux's high-water mark of resident memory (VmHWM), reset before each run by
 // writing 5 to /proc/self/clear_refs, minus the resident memory before the run (q, k, v and the
 // upstream gradient are allocated before the baseline). qkv's cache of freed blocks is emptied
-// first, so each run starts from the same state.
+// and malloc's spare memory handed back first (reset_peak_rss), so each run starts from the
+// same state.
 #include <sys/resource.h>
 
 #include <cstdio>
-#include <fstream>
-#include <string>
 
 #include "autograd/autograd.hpp"
 #include "bench/bench.hpp"
@@ -26,18 +25,11 @@ namespace qkv::bench {
 
 namespace {
 
-double proc_status_mb(const char* key) {
-    std::ifstream status("/proc/self/status");
-    for (std::string line; std::getline(status, line);)
-        if (line.rfind(key, 0) == 0) return std::stod(line.substr(std::string(key).size())) / 1024.0;  // kB
-    return 0;
-}
-
 // The peak resident memory f adds, in MB (0 where /proc is missing).
 template <class F> double peak_added_mb(F&& f) {
     storage_cache::clear();
+    reset_peak_rss();
     const double before = proc_status_mb("VmRSS:");
-    { std::ofstream("/proc/self/clear_refs") << "5"; }  // VmHWM := VmRSS
     f();
     return proc_status_mb("VmHWM:") - before;
 }

@@ -1,14 +1,26 @@
 // fma_peak_gflops: the float32 FMA throughput of this machine, every other figure's yardstick.
 //
 // A core retires at most (FMA units) x (lanes per vector) fused multiply-adds per cycle, but one
-// chain acc = acc * x + y can issue only once every FMA latency (about 4 cycles). So the loop
-// keeps `chains` independent accumulators, each a full vector: with 2 FMA units and 4 cycles of
-// latency, 8 chains are the minimum and 16 leave room. It is the widest vector GCC will emit
-// here (512-bit where AVX-512 exists, the same attribute the GEMM micro-kernel uses), and the
-// compiled loop is one FMA after another (check with objdump -d: vfmadd...ps on zmm registers).
+// chain acc = acc * x + y can issue only once every FMA latency (4 cycles on recent Intel cores
+// and AMD's Zen 3 and 4, 5 on Haswell and Zen 1 and 2). So the loop keeps `chains` independent
+// accumulators, each a full vector: with 2 FMA units and 5 cycles of latency, 10 chains are the
+// minimum. The chains, x and y must all stay
+// in registers, or the loop measures loads and stores instead:
+//   - AVX-512: 32 registers of 16 floats; 16 chains leave room.
+//   - AVX2 + FMA: 16 registers of 8 floats; 12 chains + x + y = 14. (16 chains, as the AVX-512
+//     loop has, spill to the stack: an earlier version of this file did that and reported about
+//     half of an AVX2 machine's peak, below what its own SGEMM reached.)
+// The loop is written with intrinsics so that the instruction set, not the compiler's choice of
+// vector width, decides what runs: `objdump -d` shows 16 `vfmadd...ps` on zmm or 12 on ymm
+// registers and nothing else in the loop.
 // Each FMA counts as 2 flops, as in the GFLOP/s of a matrix product (2 M N K).
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -18,43 +30,52 @@
 namespace qkv::bench {
 namespace {
 
-#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
-constexpr int lanes = 16;
-#define QKV_BENCH_WIDE_VECTORS __attribute__((target("prefer-vector-width=512"), noinline))
-#elif defined(__AVX__)
-constexpr int lanes = 8;
-#define QKV_BENCH_WIDE_VECTORS __attribute__((noinline))
-#else
-constexpr int lanes = 4;
-#define QKV_BENCH_WIDE_VECTORS __attribute__((noinline))
+#if defined(__AVX512F__)
+using Vector = __m512;
+constexpr int lanes = 16, chains = 16;
+inline Vector broadcast(float v) { return _mm512_set1_ps(v); }
+inline Vector multiply_add(Vector a, Vector x, Vector y) { return _mm512_fmadd_ps(a, x, y); }
+#elif defined(__AVX2__) && defined(__FMA__)
+using Vector = __m256;
+constexpr int lanes = 8, chains = 12;
+inline Vector broadcast(float v) { return _mm256_set1_ps(v); }
+inline Vector multiply_add(Vector a, Vector x, Vector y) { return _mm256_fmadd_ps(a, x, y); }
+#elif defined(__SSE2__)  // x86-64 without AVX2 and FMA (-DQKV_NATIVE=OFF, or an older CPU): a multiply and an add
+using Vector = __m128;
+constexpr int lanes = 4, chains = 12;
+inline Vector broadcast(float v) { return _mm_set1_ps(v); }
+inline Vector multiply_add(Vector a, Vector x, Vector y) { return _mm_add_ps(_mm_mul_ps(a, x), y); }
+#else  // another architecture: 128-bit vectors in GCC's and Clang's vector extension
+using Vector = float __attribute__((vector_size(16)));
+constexpr int lanes = 4, chains = 12;
+inline Vector broadcast(float v) { return Vector{v, v, v, v}; }
+inline Vector multiply_add(Vector a, Vector x, Vector y) { return a * x + y; }
 #endif
-constexpr int chains = 16;
 
 // acc converges to y / (1 - x) = 1, so no value overflows or turns subnormal however long it runs.
-QKV_BENCH_WIDE_VECTORS float fma_loop(std::int64_t iterations, float x, float y) {
-    float acc[chains][lanes];
-    for (int i = 0; i < chains; ++i)
-        for (int j = 0; j < lanes; ++j) acc[i][j] = static_cast<float>(i + j) / 64.0f;
+__attribute__((noinline)) float fma_loop(std::int64_t iterations, float x_value, float y_value) {
+    const Vector x = broadcast(x_value), y = broadcast(y_value);
+    Vector acc[chains];
+    for (int i = 0; i < chains; ++i) acc[i] = broadcast(static_cast<float>(i) / 64.0f);
     for (std::int64_t it = 0; it < iterations; ++it) {
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 16
 #endif
-        for (int i = 0; i < chains; ++i) {
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC unroll 1
-#endif
-            for (int j = 0; j < lanes; ++j) acc[i][j] = acc[i][j] * x + y;
-        }
+        for (int i = 0; i < chains; ++i) acc[i] = multiply_add(acc[i], x, y);
     }
     float s = 0;  // returned so that the loop is not optimised away
-    for (int i = 0; i < chains; ++i)
-        for (int j = 0; j < lanes; ++j) s += acc[i][j];
+    for (int i = 0; i < chains; ++i) {
+        float lane[lanes];
+        std::memcpy(lane, &acc[i], sizeof lane);
+        for (float v : lane) s += v;
+    }
     return s;
 }
-
 // GFLOP/s of `threads` threads each running the loop at once.
 double peak_gflops(int threads) {
-    const std::int64_t iterations = 500'000;  // 16 chains x 16 lanes x 2 flops x 5e5 = 0.26 GFLOP a thread
+    // 2 GFLOP a thread a run: 10 to 20 ms at this machine's speeds, long enough that waking the
+    // pool's threads (microseconds, up to a millisecond when the scheduler is slow) is noise.
+    const std::int64_t iterations = 1'000'000'000 / (chains * lanes);
     const int old = num_threads();
     set_num_threads(threads);
     std::vector<float> sink(static_cast<std::size_t>(threads));

@@ -10,8 +10,17 @@ The models have the same sizes as qkv's (bench/train_steps.cpp): the same embedd
 heads and losses, built from torch.nn's standard blocks, trained with AdamW. Each figure is the
 median wall time of one full step (zero_grad, forward, loss, backward, optimizer step) over
 --steps steps after 3 warm-up steps.
+
+Peak memory is measured as qkv-bench measures its own (train_peak_rss_mb): Linux's high-water
+mark of resident memory (VmHWM in /proc/self/status), reset by writing 5 to
+/proc/self/clear_refs just before the model is built (after a garbage collection and malloc_trim,
+as qkv-bench hands back malloc's spare memory), read after its last step. The figure is
+the whole process's, so it includes the interpreter and PyTorch's libraries (reported apart as
+the resident memory before the model, `train_rss_before_mb`).
 """
 import argparse
+import ctypes
+import gc
 import json
 import math
 import os
@@ -142,6 +151,42 @@ def bench_transformer(steps):
     return time_steps(step, steps)
 
 
+def proc_status_mb(key):
+    """A /proc/self/status figure (kB there) in MB; 0 where there is no /proc."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(key):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
+
+
+def hand_back_spare_memory():
+    """Asks glibc's malloc to return its free memory to the system (malloc_trim), as qkv-bench
+    does before each measured part; nothing where there is no glibc."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def peak_rss_of(bench, steps):
+    """(median ms per step, peak resident MB while the model was built and trained, resident MB
+    before)."""
+    gc.collect()
+    hand_back_spare_memory()
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # VmHWM := VmRSS
+    except OSError:
+        pass
+    before = proc_status_mb("VmRSS:")
+    ms = bench(steps)
+    return ms, proc_status_mb("VmHWM:"), before
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -150,13 +195,18 @@ def main():
     args = parser.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
+    runs = {"tiny_bert": peak_rss_of(bench_tiny_bert, args.steps),
+            "transformer": peak_rss_of(bench_transformer, args.steps)}
     result = {
         "torch_version": torch.__version__,
         "threads": args.threads,
-        "train_step_ms": {"tiny_bert": bench_tiny_bert(args.steps), "transformer": bench_transformer(args.steps)},
+        "train_step_ms": {name: run[0] for name, run in runs.items()},
+        "train_peak_rss_mb": {name: run[1] for name, run in runs.items()},
+        "train_rss_before_mb": {name: run[2] for name, run in runs.items()},
     }
-    for name, ms in result["train_step_ms"].items():
-        print(f"{name:12s} {ms:8.2f} ms/step  (PyTorch {torch.__version__}, {args.threads} threads)")
+    for name, (ms, peak, before) in runs.items():
+        print(f"{name:12s} {ms:8.2f} ms/step  peak {peak:7.1f} MB resident ({before:.1f} MB before the model)"
+              f"  (PyTorch {torch.__version__}, {args.threads} threads)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)

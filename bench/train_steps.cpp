@@ -6,13 +6,20 @@
 //                MLM loss over every position + NSP loss, dropout 0.1
 //   transformer: encoder-decoder, vocab 1000, D 128, 4 heads, 2 + 2 layers, FFN 512,
 //                source and target length 32, B 64, causal target mask, dropout 0.1
+//
+// train_peak_rss_mb: the process's peak resident memory while one model is built and trained
+// (the high-water mark reset just before, with qkv's cache of freed blocks emptied);
+// torch_reference.py measures PyTorch's the same way.
+#include <cstddef>
 #include <cstdio>
+#include <utility>
 #include <vector>
 
 #include "bench/bench.hpp"
 #include "nn/bert/pretraining.hpp"
 #include "nn/optim/adam.hpp"
 #include "nn/transformer/transformer.hpp"
+#include "tensor/storage.hpp"
 #include "tensor/tensor.hpp"
 
 namespace qkv::bench {
@@ -83,15 +90,47 @@ double transformer_step_ms(bool quick) {
     });
 }
 
+// What one model's run cost in memory, MB: the process's peak resident memory, the resident
+// memory before the model was built, and the most bytes of tensors held at once beyond those
+// alive before.
+struct MemoryUse {
+    double peak_rss, rss_before, peak_tensors;
+};
+
+// Runs `bench` and returns its result with the memory it used.
+template <class F> std::pair<double, MemoryUse> with_memory_use(F&& bench) {
+    storage_cache::clear();
+    reset_peak_rss();
+    storage_use::reset_peak();
+    const double before = proc_status_mb("VmRSS:");
+    const std::size_t tensors_before = storage_use::live_bytes();
+    const double result = bench();
+    const double tensors = static_cast<double>(storage_use::peak_bytes() - tensors_before) / (1 << 20);
+    return {result, {proc_status_mb("VmHWM:"), before, tensors}};
+}
+
 }  // namespace
 
 void measure_train_steps(Report& report, bool quick) {
-    const double bert = tiny_bert_step_ms(quick), transformer = transformer_step_ms(quick);
+    const auto [bert, bert_mb] = with_memory_use([&] { return tiny_bert_step_ms(quick); });
+    const auto [transformer, transformer_mb] = with_memory_use([&] { return transformer_step_ms(quick); });
     report.json["train_step_ms"] = Json::object({{"tiny_bert", bert}, {"transformer", transformer}});
-    char line[160];
+    report.json["train_peak_rss_mb"] =
+        Json::object({{"tiny_bert", bert_mb.peak_rss}, {"transformer", transformer_mb.peak_rss}});
+    report.json["train_rss_before_mb"] =
+        Json::object({{"tiny_bert", bert_mb.rss_before}, {"transformer", transformer_mb.rss_before}});
+    report.json["train_peak_tensor_mb"] =
+        Json::object({{"tiny_bert", bert_mb.peak_tensors}, {"transformer", transformer_mb.peak_tensors}});
+    char line[200];
     std::snprintf(line, sizeof line, "train step (ms, median)     tiny_bert %8.2f   transformer %8.2f", bert,
                   transformer);
     report.lines.emplace_back(line);
+    for (const auto& [name, use] : {std::pair{"tiny_bert", bert_mb}, std::pair{"transformer", transformer_mb}}) {
+        std::snprintf(line, sizeof line,
+                      "  %-12s peak RSS %7.1f MB (%.1f MB before the model), its tensors at most %.1f MB at once", name,
+                      use.peak_rss, use.rss_before, use.peak_tensors);
+        report.lines.emplace_back(line);
+    }
 }
 
 }  // namespace qkv::bench

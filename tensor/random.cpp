@@ -12,8 +12,6 @@
 namespace qkv {
 namespace {
 
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 // splitmix64 (Steele, Lea & Flood): a counter stepped by 2^64 / golden ratio, then scrambled
 // by two xor-shift-multiply rounds. Consecutive outputs are well mixed even for seeds such as
 // 0, 1, 2, ..., which is why it is the recommended way to fill xoshiro's 256-bit state.
@@ -32,25 +30,6 @@ void Generator::manual_seed(std::uint64_t seed) {
     has_spare_ = false;
     spare_ = 0.0;
 }
-
-// xoshiro256** (Blackman & Vigna): the output scrambles s1 ("**": multiply, rotate,
-// multiply); the state advances by a fixed linear map of xors, shifts and rotations that has
-// period 2^256 - 1 for any state except all zeros.
-std::uint64_t Generator::next_u64() {
-    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-}
-
-// The top 53 bits as an integer k in [0, 2^53), scaled by 2^-53: every double k / 2^53 is
-// exactly representable, equally likely, and strictly below 1.
-double Generator::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
 
 // Rejection sampling. x % n is biased when 2^64 is not a multiple of n: the first
 // 2^64 mod n residues get one extra chance. Dropping the t = 2^64 mod n smallest draws leaves

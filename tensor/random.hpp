@@ -6,6 +6,7 @@
 // std::cos, whose last bit may differ between C libraries.)
 #pragma once
 
+#include <bit>
 #include <cstdint>
 
 #include "tensor/core.hpp"
@@ -20,6 +21,9 @@ public:
     std::uint64_t next_u64();
     // Uniform in [0, 1) with 53 random bits.
     double uniform();
+    // (Both are defined below, in the header: a dropout mask draws one number per element, and
+    // a call per draw, which the compiler cannot inline from another file, cost more than the
+    // draw itself.)
     // Uniform integer in [0, n), without modulo bias (rejection sampling). n >= 1, else throws.
     std::uint64_t below(std::uint64_t n);
     // Standard normal by the Box-Muller transform (the second value of each pair is kept for
@@ -41,6 +45,25 @@ private:
     bool has_spare_ = false;
     double spare_ = 0.0;
 };
+
+// xoshiro256** (Blackman & Vigna): the output scrambles s1 ("**": multiply, rotate,
+// multiply); the state advances by a fixed linear map of xors, shifts and rotations that has
+// period 2^256 - 1 for any state except all zeros.
+inline std::uint64_t Generator::next_u64() {
+    const std::uint64_t result = std::rotl(s_[1] * 5, 7) * 9;
+    const std::uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = std::rotl(s_[3], 45);
+    return result;
+}
+
+// The top 53 bits as an integer k in [0, 2^53), scaled by 2^-53: every double k / 2^53 is
+// exactly representable, equally likely, and strictly below 1.
+inline double Generator::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
 
 // The process-wide generator used when none is passed: seeded with 0 at start-up, reseeded by
 // manual_seed(n). Not synchronised: use it from one thread at a time.
