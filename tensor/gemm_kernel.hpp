@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 namespace qkv::gemm_kernel {
 
@@ -74,8 +75,13 @@ template <class T, int W>
 void pack_panel(const T* src, std::int64_t line_step, std::int64_t k_step, std::int64_t width, std::int64_t kc,
                 T* dst) {
     if (width == W && line_step == 1) {  // the W lines are adjacent: copy W elements at a time
+        for (std::int64_t k = 0; k < kc; ++k) std::memcpy(dst + k * W, src + k * k_step, W * sizeof(T));
+        return;
+    }
+    if (width == W) {  // a whole panel: with the count of lines fixed at compile time, the copy
+                       // of one k is W loads and stores, where the loop below tests w each time
         for (std::int64_t k = 0; k < kc; ++k)
-            for (int w = 0; w < W; ++w) dst[k * W + w] = src[k * k_step + w];
+            for (int w = 0; w < W; ++w) dst[k * W + w] = src[w * line_step + k * k_step];
         return;
     }
     for (std::int64_t k = 0; k < kc; ++k) {
@@ -87,13 +93,14 @@ void pack_panel(const T* src, std::int64_t line_step, std::int64_t k_step, std::
 // Packs `panels` whole micro-panels of W lines each at once, for lines adjacent in memory
 // (line_step 1: the rows of a transposed A, the columns of a row-major B). With k outermost the
 // source is read row after row, front to back, rather than as one narrow strided strip per
-// panel, which wastes most of each cache line it touches when the rows are long.
+// panel, which wastes most of each cache line it touches when the rows are long. (memcpy, not an
+// element loop: GCC could not tell that the loop's source and destination do not overlap, and
+// copied one float at a time.)
 template <class T, int W>
 void pack_adjacent_panels(const T* src, std::int64_t k_step, std::int64_t panels, std::int64_t kc, T* dst) {
     for (std::int64_t k = 0; k < kc; ++k) {
         const T* row = src + k * k_step;
-        for (std::int64_t p = 0; p < panels; ++p)
-            for (int w = 0; w < W; ++w) dst[p * kc * W + k * W + w] = row[p * W + w];
+        for (std::int64_t p = 0; p < panels; ++p) std::memcpy(dst + p * kc * W + k * W, row + p * W, W * sizeof(T));
     }
 }
 
