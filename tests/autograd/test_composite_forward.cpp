@@ -3,8 +3,10 @@
 // definitions. The gradients of the same ops are checked in test_gradcheck_ops.cpp.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <vector>
 
@@ -130,7 +132,8 @@ TEST_CASE("layer_norm of a constant row is exactly zero, and rows near the float
     // 768 copies of 12.34 (not a power of two, so a float sum / n rounds away from it) with
     // BERT's eps = 1e-12: the deviations must be exactly 0, not an ulp magnified by 1e6.
     for (DType dtype : {DType::Float32, DType::Float64}) {
-        CAPTURE(dtype_name(dtype));
+        const std::string name = dtype_name(dtype);
+                CAPTURE(name);
         const Var x(full({2, 768}, 12.34, dtype));
         const auto y = layer_norm(x, Var(), Var(), 1, 1e-12).data().to_vector<double>();
         for (double v : y) REQUIRE(v == 0.0);
@@ -277,6 +280,43 @@ TEST_CASE("dropout with the same seed drops the same elements and eval mode retu
     check_close(dropout(x, 1.0, true).data(), std::vector<double>(50, 0.0));
     CHECK_THROWS_WITH_AS(dropout(x, 1.5, true), doctest::Contains("dropout: probability must be in [0, 1], got 1.5"),
                          Error);
+}
+
+// dropout draws its mask as bernoulli(shape, 1 - p) would, and must keep doing so however the
+// loop is written (it tests the draws as integers, and writes y in the same pass where x is
+// contiguous): the same kept elements, y = x * (1 / (1 - p)) there and x * +0 elsewhere, bit
+// for bit, and the generator left where bernoulli leaves it.
+TEST_CASE("dropout keeps exactly what bernoulli(shape, 1 - p) keeps, for contiguous and transposed inputs") {
+    for (const DType dtype : {DType::Float32, DType::Float64})
+        for (const double p : {0.1, 0.3, 0.5})
+            for (const bool transposed : {false, true}) {
+                const std::string name = dtype_name(dtype);
+                CAPTURE(name);
+                CAPTURE(p);
+                CAPTURE(transposed);
+                Generator data_gen(17);
+                const Tensor values = randn({7, 13}, 0.0, 1.0, dtype, data_gen);
+                const Tensor input = transposed ? values.t() : values;  // (13, 7) not contiguous, or (7, 13)
+                REQUIRE(input.is_contiguous() == !transposed);
+                Generator for_mask(18), for_dropout(18);
+                const std::vector<double> keep = bernoulli(input.shape(), 1.0 - p, for_mask).to_vector<double>();
+                const std::vector<double> got = dropout(Var(input), p, true, for_dropout).data().to_vector<double>();
+                const std::vector<double> x = input.to_vector<double>();
+                int wrong = 0;
+                for (std::size_t i = 0; i < x.size(); ++i) {
+                    // x * scale in the tensor's own precision, as mul() computes it; scale is
+                    // 1 / (1 - p) or +0, so a dropped negative x gives -0.
+                    const double scale = keep[i] != 0.0 ? 1.0 / (1.0 - p) : 0.0;
+                    const double expected =
+                        dtype == DType::Float32
+                            ? static_cast<double>(static_cast<float>(x[i]) * static_cast<float>(scale))
+                            : x[i] * scale;
+                    if (got[i] != expected || std::signbit(got[i]) != std::signbit(expected)) ++wrong;
+                }
+                CHECK(wrong == 0);
+                const Generator::State a = for_mask.state(), b = for_dropout.state();
+                CHECK(std::equal(std::begin(a.s), std::end(a.s), std::begin(b.s)));
+            }
 }
 
 }  // TEST_SUITE
