@@ -33,15 +33,16 @@ Var dropout(const Var& x, double p, bool training, Generator& gen) {
         T* s = scale.data<T>();
         const std::int64_t n = scale.numel();
         Generator draws = gen;  // a local copy, whose state the compiler keeps in registers
+        const auto next_scale = [&] { return static_cast<T>((draws.next_u64() >> 11) < bound) * kept; };
         if (fused) {
             const T* in = x.data().data<T>();
             T* out = y.data<T>();
             for (std::int64_t i = 0; i < n; ++i) {
-                s[i] = static_cast<T>((draws.next_u64() >> 11) < bound) * kept;
+                s[i] = next_scale();
                 out[i] = in[i] * s[i];
             }
         } else {
-            for (std::int64_t i = 0; i < n; ++i) s[i] = static_cast<T>((draws.next_u64() >> 11) < bound) * kept;
+            for (std::int64_t i = 0; i < n; ++i) s[i] = next_scale();
         }
         gen = draws;
     });
