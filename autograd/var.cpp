@@ -35,6 +35,24 @@ void Var::set_requires_grad(bool on) {
 }
 
 void Var::zero_grad() const { checked(impl_, "zero_grad"), impl_->grad = Tensor(); }
+void Var::set_grad(const Tensor& grad) const {
+    const VarImpl& v = checked(impl_, "set_grad");
+    if (!grad.defined()) return zero_grad();
+    if (grad.shape() != v.data.shape() || grad.dtype() != v.data.dtype())
+        fail("set_grad", "the gradient must match the Var: got ", describe(grad), " for ", describe(v.data));
+    impl_->grad = grad.clone();
+}
+
+void Var::set_data(Tensor data) const {
+    const VarImpl& v = checked(impl_, "set_data");
+    data.check_defined("set_data");
+    if (v.grad_fn) fail("set_data", "only a leaf's value can be replaced; this Var was made by '", v.grad_fn->op, "'");
+    if (v.requires_grad && !is_floating(data.dtype()))
+        fail("set_data", "a Var that requires grad needs a floating-point value, got ", describe(data));
+    if (v.grad.defined() && (v.grad.shape() != data.shape() || v.grad.dtype() != data.dtype())) impl_->grad = Tensor();
+    impl_->data = std::move(data);
+}
+
 void Var::retain_grad() const { checked(impl_, "retain_grad"), impl_->retains_grad = true; }
 Var Var::detach() const { return Var(data(), false); }
 

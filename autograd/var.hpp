@@ -52,6 +52,16 @@ public:
     void backward(bool retain_graph = false) const;
     void backward(const Tensor& grad, bool retain_graph = false) const;
     void zero_grad() const;      // drops the accumulated gradient
+    // Sets the accumulated gradient outright, as PyTorch's `p.grad = g`: an optimizer test or a
+    // hand-written update gives a known gradient without building a graph for it. `grad` must
+    // have this Var's shape and dtype; it is copied (a later backward adds into the copy, never
+    // into the caller's tensor). An undefined Tensor clears the gradient, as zero_grad().
+    void set_grad(const Tensor& grad) const;
+    // Replaces a leaf's value in place: every handle to this Var sees the new tensor, so what
+    // holds the Var (an optimizer, a module sharing it as a tied weight) keeps holding the
+    // parameter. Module::to() converts dtypes this way. A non-leaf refuses (the graph that made
+    // it saved the old value); a gradient whose shape or dtype no longer matches is dropped.
+    void set_data(Tensor data) const;
     void retain_grad() const;    // also keep .grad on this non-leaf after backward
     // The same data, cut from the graph: a leaf that does not require grad.
     Var detach() const;

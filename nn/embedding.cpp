@@ -4,9 +4,9 @@
 
 namespace qkv::nn {
 
-Embedding::Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim, std::int64_t padding_idx,
+Embedding::Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim, const EmbeddingOptions& options,
                      Generator& gen)
-    : num_(num_embeddings), dim_(embedding_dim), padding_idx_(padding_idx) {
+    : num_(num_embeddings), dim_(embedding_dim), padding_idx_(options.padding_idx) {
     if (num_ < 1 || dim_ < 1)
         fail("Embedding", "num_embeddings and embedding_dim must be >= 1, got ", num_, " and ", dim_);
     if (padding_idx_ < -1 || padding_idx_ >= num_)

@@ -10,11 +10,18 @@
 
 namespace qkv::nn {
 
+struct EmbeddingOptions {
+    // A row that stays a zero vector (-1: none): zeroed at construction, and never given a
+    // gradient, so training leaves it alone. The [PAD] id, typically.
+    std::int64_t padding_idx = -1;
+};
+
 class Embedding : public Module {
 public:
-    // weight ~ N(0, 1), as PyTorch. padding_idx (-1: none) names a row that stays a zero
-    // vector: zeroed here, and never given a gradient, so training leaves it alone.
-    Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim, std::int64_t padding_idx = -1,
+    // weight ~ N(0, 1), as PyTorch.
+    Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim, Generator& gen = default_generator())
+        : Embedding(num_embeddings, embedding_dim, EmbeddingOptions{}, gen) {}
+    Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim, const EmbeddingOptions& options,
               Generator& gen = default_generator());
 
     Var weight;  // (num_embeddings, embedding_dim)

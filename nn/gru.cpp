@@ -21,8 +21,8 @@ GRUGates gru_gates(const Var& gi, const Var& gh, const Var& h) {
 
 // ---- GRUCell -----------------------------------------------------------------------------------
 
-GRUCell::GRUCell(std::int64_t input_size, std::int64_t hidden_size, bool bias, Generator& gen)
-    : CellBase("GRUCell", 3, input_size, hidden_size, bias, gen) {}
+GRUCell::GRUCell(std::int64_t input_size, std::int64_t hidden_size, const CellOptions& options, Generator& gen)
+    : CellBase("GRUCell", 3, input_size, hidden_size, options.bias, gen) {}
 
 Var GRUCell::forward(const Var& x, const Var& h) const { return gates(x, h).h; }
 
@@ -38,9 +38,9 @@ GRUGates GRUCell::gates(const Var& x, const Var& h) const {
 
 // ---- GRU ---------------------------------------------------------------------------------------
 
-GRU::GRU(std::int64_t input_size, std::int64_t hidden_size, std::int64_t num_layers, bool bidirectional,
-         bool batch_first, Generator& gen)
-    : RecurrentBase("GRU", 3, input_size, hidden_size, num_layers, bidirectional, batch_first, gen) {}
+GRU::GRU(std::int64_t input_size, std::int64_t hidden_size, const RecurrentOptions& options, Generator& gen)
+    : RecurrentBase("GRU", 3, input_size, hidden_size, options.num_layers, options.bidirectional,
+                    options.batch_first, gen) {}
 
 GRUOutput GRU::forward(const Var& x, const Var& h0, const std::vector<std::int64_t>& lengths) {
     const rnn::Step step = [](const Var& gi, const Var& gh, const std::vector<Var>& state) {

@@ -39,7 +39,9 @@ class GRUCell : public rnn::CellBase {
 public:
     // Parameters (rnn::CellBase): weight_ih (3H, I) with rows [r; z; n], weight_hh (3H, H), bias_ih
     // and bias_hh (3H), undefined when bias = false.
-    GRUCell(std::int64_t input_size, std::int64_t hidden_size, bool bias = true,
+    GRUCell(std::int64_t input_size, std::int64_t hidden_size, Generator& gen = default_generator())
+        : GRUCell(input_size, hidden_size, CellOptions{}, gen) {}
+    GRUCell(std::int64_t input_size, std::int64_t hidden_size, const CellOptions& options,
             Generator& gen = default_generator());
 
     // x (B, I), h (B, H) -> h' (B, H). An undefined h means zeros (the start of a sequence).
@@ -68,8 +70,10 @@ struct GRUOutput {
 // PyTorch computes on a pack_padded_sequence. Lengths must lie in [0, T].
 class GRU : public rnn::RecurrentBase {
 public:
-    GRU(std::int64_t input_size, std::int64_t hidden_size, std::int64_t num_layers = 1, bool bidirectional = false,
-        bool batch_first = true, Generator& gen = default_generator());
+    GRU(std::int64_t input_size, std::int64_t hidden_size, Generator& gen = default_generator())
+        : GRU(input_size, hidden_size, RecurrentOptions{}, gen) {}
+    GRU(std::int64_t input_size, std::int64_t hidden_size, const RecurrentOptions& options,
+        Generator& gen = default_generator());
 
     // x (B, T, I), h0 (L*D, B, H) or undefined (zeros), lengths (B) or empty (all T).
     GRUOutput forward(const Var& x, const Var& h0 = Var(), const std::vector<std::int64_t>& lengths = {});

@@ -4,13 +4,13 @@
 
 namespace qkv::nn {
 
-LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine)
-    : shape_(std::move(normalized_shape)), eps_(eps) {
+LayerNorm::LayerNorm(Shape normalized_shape, const LayerNormOptions& options)
+    : shape_(std::move(normalized_shape)), eps_(options.eps) {
     check_shape(shape_, "LayerNorm");
     if (shape_.empty() || shape_numel(shape_) == 0)
         fail("LayerNorm", "normalized_shape must have at least one dim and one element, got ", shape_str(shape_));
     if (!(eps_ >= 0.0)) fail("LayerNorm", "eps must be >= 0, got ", eps_);
-    if (elementwise_affine) {
+    if (options.elementwise_affine) {
         weight = parameter(ones(shape_));
         bias = parameter(zeros(shape_));
     }

@@ -11,12 +11,17 @@
 
 namespace qkv::nn {
 
+struct LayerNormOptions {
+    double eps = 1e-5;               // inside the square root: (x - mean) / sqrt(var + eps)
+    bool elementwise_affine = true;  // learn a weight and a bias of the normalized shape
+};
+
 class LayerNorm : public UnaryModule {
 public:
     // weight = ones, bias = zeros, so a fresh LayerNorm only normalises.
-    explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true);
-    explicit LayerNorm(std::int64_t features, double eps = 1e-5, bool elementwise_affine = true)
-        : LayerNorm(Shape{features}, eps, elementwise_affine) {}
+    explicit LayerNorm(Shape normalized_shape, const LayerNormOptions& options = {});
+    explicit LayerNorm(std::int64_t features, const LayerNormOptions& options = {})
+        : LayerNorm(Shape{features}, options) {}
 
     Var weight;  // normalized_shape, or undefined without elementwise_affine
     Var bias;

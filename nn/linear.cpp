@@ -6,12 +6,12 @@
 
 namespace qkv::nn {
 
-Linear::Linear(std::int64_t in_features, std::int64_t out_features, bool bias, Generator& gen)
+Linear::Linear(std::int64_t in_features, std::int64_t out_features, const LinearOptions& options, Generator& gen)
     : in_(in_features), out_(out_features) {
     if (in_features < 1 || out_features < 1)
         fail("Linear", "in and out features must be >= 1, got in=", in_features, ", out=", out_features);
     weight = parameter(zeros({out_, in_}));
-    if (bias) this->bias = parameter(zeros({out_}));
+    if (options.bias) bias = parameter(zeros({out_}));
     reset_parameters(gen);
 }
 

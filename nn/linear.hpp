@@ -10,10 +10,20 @@
 
 namespace qkv::nn {
 
+// Every layer's constructor takes its sizes, then (optionally) an options struct for the
+// choices that have defaults, then the Generator its initial weights are drawn from:
+//   Linear(64, 10)                        Linear(64, 10, gen)
+//   Linear(64, 10, {.bias = false})       Linear(64, 10, {.bias = false}, gen)
+struct LinearOptions {
+    bool bias = true;
+};
+
 class Linear : public UnaryModule {
 public:
     // PyTorch's default initialisation (see reset_parameters).
-    Linear(std::int64_t in_features, std::int64_t out_features, bool bias = true,
+    Linear(std::int64_t in_features, std::int64_t out_features, Generator& gen = default_generator())
+        : Linear(in_features, out_features, LinearOptions{}, gen) {}
+    Linear(std::int64_t in_features, std::int64_t out_features, const LinearOptions& options,
            Generator& gen = default_generator());
 
     Var weight;  // (out, in)

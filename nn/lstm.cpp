@@ -21,8 +21,8 @@ LSTMState lstm_gates(const Var& gi, const Var& gh, const Var& c) {
 
 // ---- LSTMCell ----------------------------------------------------------------------------------
 
-LSTMCell::LSTMCell(std::int64_t input_size, std::int64_t hidden_size, bool bias, Generator& gen)
-    : CellBase("LSTMCell", 4, input_size, hidden_size, bias, gen) {}
+LSTMCell::LSTMCell(std::int64_t input_size, std::int64_t hidden_size, const CellOptions& options, Generator& gen)
+    : CellBase("LSTMCell", 4, input_size, hidden_size, options.bias, gen) {}
 
 LSTMState LSTMCell::forward(const Var& x, const LSTMState& state) const {
     rnn::check_cell_input("LSTMCell", x, input_size, weight_ih);
@@ -38,9 +38,9 @@ LSTMState LSTMCell::forward(const Var& x, const LSTMState& state) const {
 
 // ---- LSTM --------------------------------------------------------------------------------------
 
-LSTM::LSTM(std::int64_t input_size, std::int64_t hidden_size, std::int64_t num_layers, bool bidirectional,
-           bool batch_first, Generator& gen)
-    : RecurrentBase("LSTM", 4, input_size, hidden_size, num_layers, bidirectional, batch_first, gen) {}
+LSTM::LSTM(std::int64_t input_size, std::int64_t hidden_size, const RecurrentOptions& options, Generator& gen)
+    : RecurrentBase("LSTM", 4, input_size, hidden_size, options.num_layers, options.bidirectional,
+                    options.batch_first, gen) {}
 
 LSTMOutput LSTM::forward(const Var& x, const LSTMState& state0, const std::vector<std::int64_t>& lengths) {
     // The state travels as {h, c}: part 0 (h) is what each step outputs.

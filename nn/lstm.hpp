@@ -27,7 +27,9 @@ class LSTMCell : public rnn::CellBase {
 public:
     // Parameters (rnn::CellBase): weight_ih (4H, I) with rows [i; f; g; o], weight_hh (4H, H), bias_ih
     // and bias_hh (4H), undefined when bias = false.
-    LSTMCell(std::int64_t input_size, std::int64_t hidden_size, bool bias = true,
+    LSTMCell(std::int64_t input_size, std::int64_t hidden_size, Generator& gen = default_generator())
+        : LSTMCell(input_size, hidden_size, CellOptions{}, gen) {}
+    LSTMCell(std::int64_t input_size, std::int64_t hidden_size, const CellOptions& options,
              Generator& gen = default_generator());
 
     // x (B, I), state {h (B, H), c (B, H)} -> {h', c'}.
@@ -45,8 +47,10 @@ struct LSTMOutput {
 // (default true, unlike PyTorch), stacking and variable lengths work as in GRU (gru.hpp, rnn.hpp).
 class LSTM : public rnn::RecurrentBase {
 public:
-    LSTM(std::int64_t input_size, std::int64_t hidden_size, std::int64_t num_layers = 1, bool bidirectional = false,
-         bool batch_first = true, Generator& gen = default_generator());
+    LSTM(std::int64_t input_size, std::int64_t hidden_size, Generator& gen = default_generator())
+        : LSTM(input_size, hidden_size, RecurrentOptions{}, gen) {}
+    LSTM(std::int64_t input_size, std::int64_t hidden_size, const RecurrentOptions& options,
+         Generator& gen = default_generator());
 
     // x (B, T, I), state0 {h0, c0} each (L*D, B, H) or undefined (zeros), lengths (B) or empty.
     LSTMOutput forward(const Var& x, const LSTMState& state0 = {}, const std::vector<std::int64_t>& lengths = {});

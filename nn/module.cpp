@@ -1,6 +1,7 @@
 #include "nn/module.hpp"
 
 #include <sstream>
+#include <unordered_set>
 
 namespace qkv::nn {
 
@@ -50,8 +51,12 @@ std::string with_commas(std::int64_t n) {
 NamedParameters Module::named_parameters() {
     NamedParameters out;
     Walker w;
+    // A tied parameter (one Var held by two modules) is listed once, under the first name the
+    // walk meets, as PyTorch's named_parameters(): an optimizer then steps it once and a
+    // checkpoint saves it once.
+    std::unordered_set<const VarImpl*> seen;
     w.on_param = [&](const std::string& name, Var& p) {
-        if (p.defined()) out.emplace_back(name, p);
+        if (p.defined() && seen.insert(p.impl().get()).second) out.emplace_back(name, p);
     };
     w.walk("", *this);
     return out;
@@ -98,8 +103,14 @@ void Module::zero_grad() {
 void Module::to(DType dtype) {
     if (!is_floating(dtype)) fail("Module::to", "parameters must be floating-point, got ", dtype_name(dtype));
     Walker w;
+    // In place (Var::set_data), so every holder of a parameter, a tied module or an optimizer
+    // built before, sees the converted value. A tied parameter is met twice; the second time
+    // its dtype already matches.
     w.on_param = [dtype](const std::string&, Var& p) {
-        if (p.defined() && p.dtype() != dtype) p = Var(p.data().to(dtype), p.requires_grad());
+        if (!p.defined() || p.dtype() == dtype) return;
+        const Tensor grad = p.grad().defined() ? p.grad().to(dtype) : Tensor();
+        p.set_data(p.data().to(dtype));
+        p.set_grad(grad);
     };
     w.on_buffer = [dtype](const std::string&, Tensor& b) {
         if (b.defined() && is_floating(b.dtype())) b = b.to(dtype);

@@ -61,7 +61,9 @@ public:
     // Extra words for the summary line ("in=128, out=512").
     virtual std::string describe() const { return ""; }
 
-    NamedParameters named_parameters();  // depth-first, in visit() order
+    // Depth-first, in visit() order. A parameter shared by two members (a tied weight, such as
+    // the Transformer's generator and embedding) is listed once, under its first name.
+    NamedParameters named_parameters();
     std::vector<Var> parameters();
     std::vector<std::pair<std::string, Tensor>> named_buffers();
     // Every submodule's Generator, by dotted name ("encoder.layers.0.dropout1.generator").
@@ -76,9 +78,10 @@ public:
     // Clears the gradients of every parameter.
     void zero_grad();
 
-    // Converts every parameter and floating buffer to `dtype` (float64 for gradient checks).
-    // Parameters become new leaves: take parameters() again afterwards (an optimizer built
-    // before the conversion still points to the old ones).
+    // Converts every parameter (and its gradient) and floating buffer to `dtype`, e.g. float64
+    // for gradient checks. Parameters are converted in place: each keeps its identity, so tied
+    // weights stay tied and an optimizer built before still steps them (its moment buffers,
+    // though, keep the old dtype: build optimizers after converting).
     void to(DType dtype);
 
     // One line per module, indented by depth, with its parameter count, e.g.

@@ -15,6 +15,19 @@
 
 namespace qkv::nn {
 
+// For RNNCell, GRUCell and LSTMCell: Cell(input_size, hidden_size[, options][, gen]).
+struct CellOptions {
+    bool bias = true;  // without: bias_ih and bias_hh stay undefined
+};
+
+// For GRU and LSTM: GRU(input_size, hidden_size[, options][, gen]), e.g.
+//   GRU gru(32, 64, {.num_layers = 2, .bidirectional = true}, gen);
+struct RecurrentOptions {
+    std::int64_t num_layers = 1;
+    bool bidirectional = false;
+    bool batch_first = true;  // (B, T, I), unlike PyTorch's default (T, B, I)
+};
+
 namespace rnn {
 
 // The weights of one direction of one layer of a GRU (3 gates) or LSTM (4 gates).

@@ -2,8 +2,8 @@
 
 namespace qkv::nn {
 
-RNNCell::RNNCell(std::int64_t input_size, std::int64_t hidden_size, bool bias, Generator& gen)
-    : CellBase("RNNCell", 1, input_size, hidden_size, bias, gen) {}
+RNNCell::RNNCell(std::int64_t input_size, std::int64_t hidden_size, const CellOptions& options, Generator& gen)
+    : CellBase("RNNCell", 1, input_size, hidden_size, options.bias, gen) {}
 
 Var RNNCell::forward(const Var& x, const Var& h) const {
     rnn::check_cell_input("RNNCell", x, input_size, weight_ih);

@@ -22,7 +22,9 @@ class RNNCell : public rnn::CellBase {
 public:
     // Parameters (rnn::CellBase): weight_ih (H, I), weight_hh (H, H), bias_ih and bias_hh (H),
     // the biases undefined when bias = false; all drawn from U(-1/sqrt(H), 1/sqrt(H)).
-    RNNCell(std::int64_t input_size, std::int64_t hidden_size, bool bias = true,
+    RNNCell(std::int64_t input_size, std::int64_t hidden_size, Generator& gen = default_generator())
+        : RNNCell(input_size, hidden_size, CellOptions{}, gen) {}
+    RNNCell(std::int64_t input_size, std::int64_t hidden_size, const CellOptions& options,
             Generator& gen = default_generator());
 
     // x (B, I), h (B, H) -> h' (B, H). An undefined h means zeros (the start of a sequence).

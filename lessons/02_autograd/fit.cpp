@@ -9,7 +9,7 @@
 
 namespace qkv::lesson02 {
 
-Mlp::Mlp(std::int64_t width, Generator& gen) : hidden(1, width, true, gen), out(width, 1, true, gen) {}
+Mlp::Mlp(std::int64_t width, Generator& gen) : hidden(1, width, gen), out(width, 1, gen) {}
 
 Var Mlp::forward(const Var& x) {
     return out.forward(tanh(hidden.forward(x)));  // (N, 1) -> (N, H) -> (N, H) -> (N, 1)

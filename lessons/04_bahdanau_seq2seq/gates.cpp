@@ -31,10 +31,10 @@ Tensor recall_batch(const RecallOptions& o, std::int64_t batch, Generator& gen) 
 
 RecallModel::RecallModel(CellKind kind, const RecallOptions& o, Generator& gen)
     : kind_(kind),
-      embedding_(o.symbols, o.embed_size, -1, gen),
-      tanh_cell_(o.embed_size, o.hidden_size, true, gen),
-      gru_cell_(o.embed_size, o.hidden_size, true, gen),
-      out_(o.hidden_size, o.symbols, true, gen) {}
+      embedding_(o.symbols, o.embed_size, gen),
+      tanh_cell_(o.embed_size, o.hidden_size, gen),
+      gru_cell_(o.embed_size, o.hidden_size, gen),
+      out_(o.hidden_size, o.symbols, gen) {}
 
 RecallModel::Run RecallModel::forward(const Tensor& ids) {
     Run run;

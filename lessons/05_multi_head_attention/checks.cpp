@@ -29,7 +29,7 @@ JointVsSeparate joint_vs_separate(std::uint64_t seed) {
     Generator gen(seed);
     JointVsSeparate r;
     r.B = 2, r.T = 5, r.D = 12, r.H = 4;
-    nn::MultiHeadAttention mha(r.D, r.H, 0.0, true, gen);
+    nn::MultiHeadAttention mha(r.D, r.H, gen);
     const Var x(randn({r.B, r.T, r.D}, 0, 1, DType::Float32, gen));  // (B, T, D)
     const nn::MultiHeadOutput joint = mha.forward(x);                  // (B, T, D), (B, H, T, T)
 
@@ -59,7 +59,7 @@ CausalLeak causal_leak(std::uint64_t seed) {
     CausalLeak r;
     r.T = 8, r.t = 3;
     const std::int64_t D = 8, H = 2, after = r.T - r.t - 1;
-    nn::MultiHeadAttention mha(D, H, 0.0, true, gen);
+    nn::MultiHeadAttention mha(D, H, gen);
     const Tensor x = randn({1, r.T, D}, 0, 1, DType::Float32, gen);  // (1, T, D)
     Tensor changed = x.clone();
     copy_(changed.narrow(1, r.t + 1, after), randn({1, after, D}, 0, 3, DType::Float32, gen));  // tokens t+1..T-1
@@ -79,7 +79,7 @@ PaddingLeak padding_leak(std::uint64_t seed) {
     PaddingLeak r;
     r.T = 8, r.length = 5;
     const std::int64_t D = 8, H = 2, pad = r.T - r.length;
-    nn::MultiHeadAttention mha(D, H, 0.0, true, gen);
+    nn::MultiHeadAttention mha(D, H, gen);
     const Tensor x = randn({1, r.T, D}, 0, 1, DType::Float32, gen);  // (1, T, D)
     Tensor changed = x.clone();
     copy_(changed.narrow(1, r.length, pad), randn({1, pad, D}, 0, 3, DType::Float32, gen));  // the padding tokens

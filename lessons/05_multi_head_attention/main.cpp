@@ -38,7 +38,7 @@ void show_shapes(const lesson::LessonArgs& args) {
     std::cout << lesson::tr("== 1. nn::MultiHeadAttention (d_model 12, 4 heads of 3) ==\n",
                             "== 1. nn::MultiHeadAttention(d_model 12,4 个头,每头 3 维) ==\n");
     Generator gen(args.seed);
-    nn::MultiHeadAttention mha(12, 4, 0.0, true, gen);
+    nn::MultiHeadAttention mha(12, 4, gen);
     const Var x(randn({2, 5, 12}, 0, 1, DType::Float32, gen));  // (B, T, D)
     const Var q = mha.q_proj(x);
     const Var heads = nn::split_heads(q, 4);

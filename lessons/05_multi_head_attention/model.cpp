@@ -14,13 +14,13 @@ std::string positions_name(Positions p) {
 }
 
 PairModel::PairModel(const TaskConfig& task, const ModelConfig& config, Generator& gen)
-    : embed(task.num_ids(), config.d_model, -1, gen),
-      head(config.d_model, task.num_classes(), true, gen),
+    : embed(task.num_ids(), config.d_model, gen),
+      head(config.d_model, task.num_classes(), gen),
       config_(config) {
     if (config.positions == Positions::Sinusoidal) sinusoidal.emplace(task.length, config.d_model);
     if (config.positions == Positions::Learned) learned.emplace(task.length, config.d_model, gen);
     for (std::int64_t l = 0; l < config.num_layers; ++l)
-        layers.emplace_back(config.d_model, config.num_heads, 0.0, true, gen);
+        layers.emplace_back(config.d_model, config.num_heads, gen);
 }
 
 ModelOutput PairModel::forward(const Tensor& ids) {

@@ -39,15 +39,15 @@ std::string token_label(std::int64_t id, std::int64_t symbols) {
 }
 
 LongRangeClassifier::LongRangeClassifier(AttentionKind kind, const LongRangeConfig& c, Generator& gen)
-    : embed(1 + 2 * c.symbols, c.d_model, -1, gen),
+    : embed(1 + 2 * c.symbols, c.d_model, gen),
       pos(c.tokens(), c.d_model, gen),
       norm(c.d_model),
-      head(c.d_model, c.symbols, true, gen),
+      head(c.d_model, c.symbols, gen),
       kind_(kind) {
     const std::int64_t T = c.tokens();
     if (kind == AttentionKind::GlobalLocal) {
         for (std::int64_t l = 0; l < c.num_layers; ++l)
-            mixed_layers.emplace_back(c.d_model, c.num_heads, c.d_ff, 0.5, true, nn::Activation::ReLU, gen);
+            mixed_layers.emplace_back(c.d_model, c.num_heads, c.d_ff, gen);  // lambda from 0.5, learned; ReLU
     } else {
         nn::LayerConfig lc;
         lc.d_model = c.d_model, lc.num_heads = c.num_heads, lc.d_ff = c.d_ff;

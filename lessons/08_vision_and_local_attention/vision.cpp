@@ -63,7 +63,7 @@ ArticleImageAttention run_article_image_attention(std::int64_t side, std::uint64
     const Tensor w1 = rand({32, 3, 3, 3}, -0.2, 0.2, DType::Float64, gen), b1 = zeros({32}, DType::Float64);
     const Tensor w2 = rand({64, 32, 3, 3}, -0.06, 0.06, DType::Float64, gen), b2 = zeros({64}, DType::Float64);
     const Tensor h = nn::conv2d(nn::conv2d(x, w1, b1), w2, b2);                          // (B, 64, side-4, side-4)
-    nn::Linear attention(64, 1, true, gen);                                              // nn.Linear(64, 1)
+    nn::Linear attention(64, 1, gen);                                              // nn.Linear(64, 1)
     attention.to(DType::Float64);
     const Var flat(h.reshape({B, 64, -1}));                                             // x.view(B, 64, -1): (B, 64, H'W')
     Var weights;

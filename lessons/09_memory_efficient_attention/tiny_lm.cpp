@@ -13,12 +13,12 @@
 namespace qkv::lesson09 {
 
 TinyLM::TinyLM(std::int64_t vocab, std::int64_t width, std::int64_t max_len, Generator& gen)
-    : tokens(vocab, width, -1, gen),
-      positions(max_len, width, -1, gen),
-      q_proj(width, width, true, gen),
-      k_proj(width, width, true, gen),
-      v_proj(width, width, true, gen),
-      head(width, vocab, true, gen) {}
+    : tokens(vocab, width, gen),
+      positions(max_len, width, gen),
+      q_proj(width, width, gen),
+      k_proj(width, width, gen),
+      v_proj(width, width, gen),
+      head(width, vocab, gen) {}
 
 Var TinyLM::forward(const Tensor& ids, const Tensor& pos, const nn::MemoryEfficientOptions& options) {
     const Var x = tokens(ids) + positions(pos);  // (L, T, D)

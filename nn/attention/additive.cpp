@@ -31,9 +31,9 @@ void check_inputs(const Var& q, const Var& k, const Var& v, std::int64_t query_s
 
 AdditiveAttention::AdditiveAttention(std::int64_t query_size, std::int64_t key_size, std::int64_t hidden_size,
                                      Generator& gen)
-    : W_q(checked_size("query_size", query_size), checked_size("hidden_size", hidden_size), false, gen),
-      W_k(checked_size("key_size", key_size), hidden_size, false, gen),
-      w_v(hidden_size, 1, false, gen) {}
+    : W_q(checked_size("query_size", query_size), checked_size("hidden_size", hidden_size), {.bias = false}, gen),
+      W_k(checked_size("key_size", key_size), hidden_size, {.bias = false}, gen),
+      w_v(hidden_size, 1, {.bias = false}, gen) {}
 
 AttentionOutput AdditiveAttention::forward(const Var& q, const Var& k, const Var& v, const Tensor& mask) {
     check_inputs(q, k, v, W_q.in_features(), W_k.in_features());

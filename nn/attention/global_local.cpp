@@ -4,21 +4,22 @@
 
 namespace qkv::nn {
 
-GlobalLocalAttention::GlobalLocalAttention(std::int64_t d_model, std::int64_t num_heads, double initial_weight,
-                                           bool learn_gate, Generator& gen)
-    : q_proj(d_model, d_model, true, gen),
-      k_proj(d_model, d_model, true, gen),
-      v_proj(d_model, d_model, true, gen),
-      out_proj(d_model, d_model, true, gen),
+GlobalLocalAttention::GlobalLocalAttention(std::int64_t d_model, std::int64_t num_heads,
+                                           const GlobalLocalOptions& options, Generator& gen)
+    : q_proj(d_model, d_model, gen),
+      k_proj(d_model, d_model, gen),
+      v_proj(d_model, d_model, gen),
+      out_proj(d_model, d_model, gen),
       d_model_(d_model),
       num_heads_(num_heads),
-      learn_gate_(learn_gate) {
+      learn_gate_(options.learn_gate) {
+    const double initial_weight = options.initial_weight;
     if (num_heads < 1 || d_model % num_heads != 0)
         fail("GlobalLocalAttention", "d_model ", d_model, " must be a positive multiple of num_heads ", num_heads);
     if (!(initial_weight > 0 && initial_weight < 1))
         fail("GlobalLocalAttention", "initial_weight must lie in (0, 1), got ", initial_weight);
     // gate = logit(lambda), so that sigmoid(gate) starts at initial_weight.
-    gate = Var(full({1}, std::log(initial_weight / (1 - initial_weight))), learn_gate);
+    gate = Var(full({1}, std::log(initial_weight / (1 - initial_weight))), learn_gate_);
 }
 
 GlobalLocalOutput GlobalLocalAttention::forward(const Var& x, const Tensor& local_mask) {
@@ -55,10 +56,9 @@ std::string GlobalLocalAttention::describe() const {
 }
 
 GlobalLocalEncoderLayer::GlobalLocalEncoderLayer(std::int64_t d_model, std::int64_t num_heads, std::int64_t d_ff,
-                                                 double initial_weight, bool learn_gate, Activation activation,
-                                                 Generator& gen)
-    : attn(d_model, num_heads, initial_weight, learn_gate, gen),
-      feed_forward(d_model, d_ff, 0.0, activation, gen),
+                                                 const GlobalLocalOptions& options, Generator& gen)
+    : attn(d_model, num_heads, options, gen),
+      feed_forward(d_model, d_ff, {.activation = options.activation}, gen),
       norm1(d_model),
       norm2(d_model) {}
 

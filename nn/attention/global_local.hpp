@@ -24,6 +24,12 @@
 
 namespace qkv::nn {
 
+struct GlobalLocalOptions {
+    double initial_weight = 0.5;  // lambda at the start, in (0, 1)
+    bool learn_gate = true;       // false keeps lambda at initial_weight
+    Activation activation = Activation::ReLU;  // the encoder layer's feed-forward
+};
+
 struct GlobalLocalOutput {
     Var output;            // (B, T, D)
     Tensor global_weights; // (B, H, T, T)
@@ -32,9 +38,10 @@ struct GlobalLocalOutput {
 
 class GlobalLocalAttention : public Module {
 public:
-    // lambda starts at initial_weight (in (0, 1)); learn_gate = false keeps it there.
-    GlobalLocalAttention(std::int64_t d_model, std::int64_t num_heads, double initial_weight = 0.5,
-                         bool learn_gate = true, Generator& gen = default_generator());
+    GlobalLocalAttention(std::int64_t d_model, std::int64_t num_heads, Generator& gen = default_generator())
+        : GlobalLocalAttention(d_model, num_heads, GlobalLocalOptions{}, gen) {}
+    GlobalLocalAttention(std::int64_t d_model, std::int64_t num_heads, const GlobalLocalOptions& options,
+                         Generator& gen = default_generator());
 
     Linear q_proj, k_proj, v_proj, out_proj;
     Var gate;  // (1): lambda = sigmoid(gate); a parameter only when learn_gate
@@ -55,9 +62,11 @@ private:
 
 class GlobalLocalEncoderLayer : public Module {
 public:
-    GlobalLocalEncoderLayer(std::int64_t d_model, std::int64_t num_heads, std::int64_t d_ff, double initial_weight = 0.5,
-                            bool learn_gate = true, Activation activation = Activation::ReLU,
-                            Generator& gen = default_generator());
+    GlobalLocalEncoderLayer(std::int64_t d_model, std::int64_t num_heads, std::int64_t d_ff,
+                            Generator& gen = default_generator())
+        : GlobalLocalEncoderLayer(d_model, num_heads, d_ff, GlobalLocalOptions{}, gen) {}
+    GlobalLocalEncoderLayer(std::int64_t d_model, std::int64_t num_heads, std::int64_t d_ff,
+                            const GlobalLocalOptions& options, Generator& gen = default_generator());
 
     GlobalLocalAttention attn;
     FeedForward feed_forward;

@@ -127,18 +127,18 @@ std::int64_t checked_d_model(std::int64_t d_model, std::int64_t num_heads) {
 
 }  // namespace
 
-MultiHeadAttention::MultiHeadAttention(std::int64_t d_model, std::int64_t num_heads, double dropout, bool bias,
-                                       Generator& gen)
-    : q_proj(checked_d_model(d_model, num_heads), d_model, bias, gen),
-      k_proj(d_model, d_model, bias, gen),
-      v_proj(d_model, d_model, bias, gen),
-      out_proj(d_model, d_model, bias, gen),
+MultiHeadAttention::MultiHeadAttention(std::int64_t d_model, std::int64_t num_heads,
+                                       const MultiHeadAttentionOptions& options, Generator& gen)
+    : q_proj(checked_d_model(d_model, num_heads), d_model, {.bias = options.bias}, gen),
+      k_proj(d_model, d_model, {.bias = options.bias}, gen),
+      v_proj(d_model, d_model, {.bias = options.bias}, gen),
+      out_proj(d_model, d_model, {.bias = options.bias}, gen),
       d_model_(d_model),
       num_heads_(num_heads),
-      dropout_p_(dropout),
+      dropout_p_(options.dropout),
       dropout_gen_(gen.next_u64()) {
-    if (!(dropout >= 0.0 && dropout < 1.0))
-        fail("MultiHeadAttention", "dropout must lie in [0, 1), got ", dropout);
+    if (!(dropout_p_ >= 0.0 && dropout_p_ < 1.0))
+        fail("MultiHeadAttention", "dropout must lie in [0, 1), got ", dropout_p_);
 }
 
 MultiHeadOutput MultiHeadAttention::forward(const Var& query, const Var& key, const Var& value,

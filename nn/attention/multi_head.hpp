@@ -64,11 +64,17 @@ MultiHeadOutput multi_head_attention(const Var& q, const Var& k, const Var& v, s
                                      const AttentionMasks& masks = {}, double dropout_p = 0.0,
                                      bool training = false, Generator* gen = nullptr, bool memory_efficient = false);
 
+struct MultiHeadAttentionOptions {
+    double dropout = 0.0;  // on the attention weights, in training
+    bool bias = true;      // the four projections' biases, as torch.nn.MultiheadAttention
+};
+
 class MultiHeadAttention : public Module {
 public:
-    // d_model must be divisible by num_heads. Projections as torch.nn.Linear (with bias by
-    // default); `dropout` is applied to the attention weights in training.
-    MultiHeadAttention(std::int64_t d_model, std::int64_t num_heads, double dropout = 0.0, bool bias = true,
+    // d_model must be divisible by num_heads. Projections as torch.nn.Linear.
+    MultiHeadAttention(std::int64_t d_model, std::int64_t num_heads, Generator& gen = default_generator())
+        : MultiHeadAttention(d_model, num_heads, MultiHeadAttentionOptions{}, gen) {}
+    MultiHeadAttention(std::int64_t d_model, std::int64_t num_heads, const MultiHeadAttentionOptions& options,
                        Generator& gen = default_generator());
 
     // query (B, Tq, D), key (B, Tk, D), value (B, Tk, D) -> output (B, Tq, D), weights (B, H, Tq, Tk).

@@ -17,7 +17,7 @@ const BertConfig& validated(const BertConfig& config) {
 BertModel::BertModel(const BertConfig& config, Generator& gen)
     : embeddings(validated(config), gen),
       encoder(config, gen),
-      pooler(config.hidden_size, config.hidden_size, true, gen),
+      pooler(config.hidden_size, config.hidden_size, gen),
       config_(config) {
     init_bert_weights(*this, config.initializer_range, gen);
 }

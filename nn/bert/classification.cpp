@@ -6,7 +6,7 @@ namespace qkv::nn {
 
 BertForSequenceClassification::BertForSequenceClassification(const BertConfig& config, std::int64_t num_labels,
                                                              Generator& gen)
-    : bert(config, gen), dropout(config.hidden_dropout_prob, gen), classifier(config.hidden_size, num_labels, true, gen) {
+    : bert(config, gen), dropout(config.hidden_dropout_prob, gen), classifier(config.hidden_size, num_labels, gen) {
     init_bert_weights(classifier, config.initializer_range, gen);
 }
 

@@ -3,10 +3,10 @@
 namespace qkv::nn {
 
 BertEmbeddings::BertEmbeddings(const BertConfig& config, Generator& gen)
-    : word_embeddings(config.vocab_size, config.hidden_size, config.pad_token_id, gen),
-      position_embeddings(config.max_position_embeddings, config.hidden_size, -1, gen),
-      token_type_embeddings(config.type_vocab_size, config.hidden_size, -1, gen),
-      layer_norm(config.hidden_size, config.layer_norm_eps),
+    : word_embeddings(config.vocab_size, config.hidden_size, {.padding_idx = config.pad_token_id}, gen),
+      position_embeddings(config.max_position_embeddings, config.hidden_size, gen),
+      token_type_embeddings(config.type_vocab_size, config.hidden_size, gen),
+      layer_norm(config.hidden_size, {.eps = config.layer_norm_eps}),
       dropout(config.hidden_dropout_prob, gen) {}
 
 Var BertEmbeddings::forward(const Tensor& input_ids, const Tensor& token_type_ids) {

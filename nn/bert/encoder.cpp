@@ -3,14 +3,14 @@
 namespace qkv::nn {
 
 BertLayer::BertLayer(const BertConfig& config, Generator& gen)
-    : query(config.hidden_size, config.hidden_size, true, gen),
-      key(config.hidden_size, config.hidden_size, true, gen),
-      value(config.hidden_size, config.hidden_size, true, gen),
-      attention_output(config.hidden_size, config.hidden_size, true, gen),
-      attention_norm(config.hidden_size, config.layer_norm_eps),
-      intermediate(config.hidden_size, config.intermediate_size, true, gen),
-      output(config.intermediate_size, config.hidden_size, true, gen),
-      output_norm(config.hidden_size, config.layer_norm_eps),
+    : query(config.hidden_size, config.hidden_size, gen),
+      key(config.hidden_size, config.hidden_size, gen),
+      value(config.hidden_size, config.hidden_size, gen),
+      attention_output(config.hidden_size, config.hidden_size, gen),
+      attention_norm(config.hidden_size, {.eps = config.layer_norm_eps}),
+      intermediate(config.hidden_size, config.intermediate_size, gen),
+      output(config.intermediate_size, config.hidden_size, gen),
+      output_norm(config.hidden_size, {.eps = config.layer_norm_eps}),
       num_heads_(config.num_attention_heads),
       gelu_tanh_(config.hidden_act != "gelu"),
       hidden_dropout_(config.hidden_dropout_prob),

@@ -4,10 +4,10 @@ namespace qkv::nn {
 
 BertForPreTraining::BertForPreTraining(const BertConfig& config, Generator& gen)
     : bert(config, gen),
-      transform_dense(config.hidden_size, config.hidden_size, true, gen),
-      transform_norm(config.hidden_size, config.layer_norm_eps),
+      transform_dense(config.hidden_size, config.hidden_size, gen),
+      transform_norm(config.hidden_size, {.eps = config.layer_norm_eps}),
       decoder_bias(parameter(zeros({config.vocab_size}))),
-      seq_relationship(config.hidden_size, 2, true, gen) {
+      seq_relationship(config.hidden_size, 2, gen) {
     init_bert_weights(transform_dense, config.initializer_range, gen);
     init_bert_weights(seq_relationship, config.initializer_range, gen);
 }

@@ -21,8 +21,8 @@ const GPTConfig& checked(const GPTConfig& c) {
 }  // namespace
 
 GPT::GPT(const GPTConfig& config, Generator& gen)
-    : tokens(checked(config).vocab_size, config.d_model, -1, gen),
-      positions(config.max_len, config.d_model, -1, gen),
+    : tokens(checked(config).vocab_size, config.d_model, gen),
+      positions(config.max_len, config.d_model, gen),
       dropout(config.dropout, gen),
       final_norm(config.d_model),
       config_(config) {

@@ -20,13 +20,13 @@ const Seq2SeqConfig& checked(const Seq2SeqConfig& c) {
 // ---- BahdanauDecoder ---------------------------------------------------------------------------
 
 BahdanauDecoder::BahdanauDecoder(const Seq2SeqConfig& c, Generator& gen)
-    : embedding(checked(c).tgt_vocab, c.embed_size, c.pad_id, gen),
-      init(2 * c.hidden_size, c.hidden_size, true, gen),
+    : embedding(checked(c).tgt_vocab, c.embed_size, {.padding_idx = c.pad_id}, gen),
+      init(2 * c.hidden_size, c.hidden_size, gen),
       attention(c.use_attention ? std::optional<AdditiveAttention>(std::in_place, c.hidden_size, 2 * c.hidden_size,
                                                                    c.attention_size, gen)
                                 : std::nullopt),
-      cell(c.embed_size + 2 * c.hidden_size, c.hidden_size, true, gen),
-      output(c.hidden_size + 2 * c.hidden_size + c.embed_size, c.tgt_vocab, true, gen) {}
+      cell(c.embed_size + 2 * c.hidden_size, c.hidden_size, gen),
+      output(c.hidden_size + 2 * c.hidden_size + c.embed_size, c.tgt_vocab, gen) {}
 
 DecoderMemory BahdanauDecoder::prepare(const EncoderOutput& encoded) {
     DecoderMemory m;
@@ -75,7 +75,7 @@ std::string BahdanauDecoder::describe() const { return use_attention() ? "attent
 
 Seq2Seq::Seq2Seq(const Seq2SeqConfig& c, Generator& gen)
     : config(checked(c)),
-      encoder(c.src_vocab, c.embed_size, c.hidden_size, c.pad_id, gen),
+      encoder(c.src_vocab, c.embed_size, c.hidden_size, {.padding_idx = c.pad_id}, gen),
       decoder(c, gen) {}
 
 Seq2SeqOutput Seq2Seq::forward(const Tensor& src, const Tensor& src_lengths, const Tensor& tgt_in) {

@@ -5,9 +5,9 @@
 namespace qkv::nn {
 
 BiGRUEncoder::BiGRUEncoder(std::int64_t vocab_size, std::int64_t embed_size, std::int64_t hidden_size,
-                           std::int64_t padding_idx, Generator& gen)
-    : embedding(vocab_size, embed_size, padding_idx, gen),
-      gru(embed_size, hidden_size, 1, /*bidirectional=*/true, /*batch_first=*/true, gen) {}
+                           const BiGRUEncoderOptions& options, Generator& gen)
+    : embedding(vocab_size, embed_size, {.padding_idx = options.padding_idx}, gen),
+      gru(embed_size, hidden_size, {.bidirectional = true}, gen) {}
 
 EncoderOutput BiGRUEncoder::forward(const Tensor& src, const Tensor& lengths) {
     const char* op = "BiGRUEncoder";

@@ -23,11 +23,17 @@ struct EncoderOutput {
     Tensor padding_mask;  // (B, S) bool, true at padded positions (nn/data/batch.hpp's convention)
 };
 
+struct BiGRUEncoderOptions {
+    std::int64_t padding_idx = 0;  // the [PAD] id, whose embedding stays zero
+};
+
 class BiGRUEncoder : public Module {
 public:
-    // padding_idx: the [PAD] id, whose embedding stays zero.
     BiGRUEncoder(std::int64_t vocab_size, std::int64_t embed_size, std::int64_t hidden_size,
-                 std::int64_t padding_idx = 0, Generator& gen = default_generator());
+                 Generator& gen = default_generator())
+        : BiGRUEncoder(vocab_size, embed_size, hidden_size, BiGRUEncoderOptions{}, gen) {}
+    BiGRUEncoder(std::int64_t vocab_size, std::int64_t embed_size, std::int64_t hidden_size,
+                 const BiGRUEncoderOptions& options, Generator& gen = default_generator());
 
     // src (B, S) int64 ids, padded at the end; lengths (B) int64, each in [1, S].
     EncoderOutput forward(const Tensor& src, const Tensor& lengths);

@@ -3,9 +3,9 @@
 namespace qkv::nn {
 
 TransformerDecoderLayer::TransformerDecoderLayer(const LayerConfig& c, Generator& gen)
-    : self_attn(c.d_model, c.num_heads, c.dropout, true, gen),
-      cross_attn(c.d_model, c.num_heads, c.dropout, true, gen),
-      feed_forward(c.d_model, c.d_ff, c.dropout, c.activation, gen),
+    : self_attn(c.d_model, c.num_heads, {.dropout = c.dropout}, gen),
+      cross_attn(c.d_model, c.num_heads, {.dropout = c.dropout}, gen),
+      feed_forward(c.d_model, c.d_ff, {.dropout = c.dropout, .activation = c.activation}, gen),
       norm1(c.d_model),
       norm2(c.d_model),
       norm3(c.d_model),

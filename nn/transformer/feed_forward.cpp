@@ -10,10 +10,9 @@ Activation parse_activation(const std::string& name) {
 
 const char* activation_name(Activation a) { return a == Activation::ReLU ? "relu" : "gelu"; }
 
-FeedForward::FeedForward(std::int64_t d_model, std::int64_t d_ff, double dropout_p, Activation activation,
-                         Generator& gen)
-    : linear1(d_model, d_ff, true, gen), dropout(dropout_p, gen), linear2(d_ff, d_model, true, gen),
-      activation_(activation) {}
+FeedForward::FeedForward(std::int64_t d_model, std::int64_t d_ff, const FeedForwardOptions& options, Generator& gen)
+    : linear1(d_model, d_ff, gen), dropout(options.dropout, gen), linear2(d_ff, d_model, gen),
+      activation_(options.activation) {}
 
 Var FeedForward::forward(const Var& x) {
     Var h = linear1(x);                                             // (..., F)

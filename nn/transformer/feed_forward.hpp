@@ -21,9 +21,16 @@ enum class Activation { ReLU, GELU };
 Activation parse_activation(const std::string& name);
 const char* activation_name(Activation a);
 
+struct FeedForwardOptions {
+    double dropout = 0.0;                      // after the activation, in training
+    Activation activation = Activation::ReLU;
+};
+
 class FeedForward : public UnaryModule {
 public:
-    FeedForward(std::int64_t d_model, std::int64_t d_ff, double dropout = 0.0, Activation activation = Activation::ReLU,
+    FeedForward(std::int64_t d_model, std::int64_t d_ff, Generator& gen = default_generator())
+        : FeedForward(d_model, d_ff, FeedForwardOptions{}, gen) {}
+    FeedForward(std::int64_t d_model, std::int64_t d_ff, const FeedForwardOptions& options,
                 Generator& gen = default_generator());
 
     Linear linear1;  // D -> F

@@ -80,8 +80,7 @@ Var decode_next(Transformer& model, const Tensor& tokens, KVCache& cache) {
     if (t >= cache.layers[0].self_k.size(2))
         fail("decode_next", "the cache is full: ", t, " positions (start_kv_cache's max_positions)");
     // The target embedding of one position, as Transformer::embed_target makes it for position t.
-    Embedding& table = cfg.share_embeddings ? model.src_embed : model.tgt_embed;
-    const Var embedded = table(tokens.unsqueeze(1)) * std::sqrt(static_cast<double>(cfg.d_model));  // (R, 1, D)
+    const Var embedded = model.tgt_embed(tokens.unsqueeze(1)) * std::sqrt(static_cast<double>(cfg.d_model));  // (R, 1, D)
     Var x = embedded + Var(model.positions.pe.narrow(0, t, 1));                                         // (R, 1, D)
     for (std::size_t i = 0; i < cache.layers.size(); ++i)
         x = layer_step(model.decoder.layers[i], x, cache.layers[i], cache.memory_key_padding, t);

@@ -80,24 +80,25 @@ void TransformerDecoder::visit(Visitor& v) {
 // ---- the model -----------------------------------------------------------------------------
 
 Transformer::Transformer(const TransformerConfig& config, Generator& gen)
-    : src_embed(checked(config).src_vocab_size, config.d_model, config.pad_id, gen),
-      tgt_embed(config.share_embeddings ? 1 : config.tgt_vocab_size, config.d_model,
-                config.share_embeddings ? -1 : config.pad_id, gen),
+    : src_embed(checked(config).src_vocab_size, config.d_model, {.padding_idx = config.pad_id}, gen),
+      tgt_embed(config.tgt_vocab_size, config.d_model, {.padding_idx = config.pad_id}, gen),
       positions(config.max_len, config.d_model),
       dropout(config.dropout, gen),
       encoder(config.layer(), config.num_encoder_layers, gen),
       decoder(config.layer(), config.num_decoder_layers, gen),
-      generator(config.d_model, config.tgt_vocab_size, true, gen),
+      generator(config.d_model, config.tgt_vocab_size, gen),
       config_(config) {
     xavier_matrices(encoder, gen);
     xavier_matrices(decoder, gen);
     scaled_normal(src_embed, config.d_model, gen);
     if (config.share_embeddings) {
-        // The generator's weight (V, D) and the embedding table (V, D) are one matrix: the
-        // logit of token v is the dot product of the hidden state with v's embedding.
-        // embed_target() and project() read src_embed.weight itself; no alias is stored in
-        // tgt_embed or generator.weight, since Module::to() would replace src_embed.weight
-        // and leave an alias pointing at the old tensor.
+        // The generator's weight (V, D) and the embedding tables (V, D) are one matrix, one
+        // Var held by three modules: the logit of token v is the dot product of the hidden
+        // state with v's embedding, and the gradients of all three uses add up in it.
+        // named_parameters() lists it once, as src_embed.weight; Module::to() converts it in
+        // place, so the tie survives.
+        tgt_embed.weight = src_embed.weight;
+        generator.weight = src_embed.weight;
         init::zeros_(generator.bias.data());
     } else {
         scaled_normal(tgt_embed, config.d_model, gen);
@@ -119,9 +120,7 @@ Var Transformer::embed(Embedding& table, const Tensor& ids, const char* which) {
 
 Var Transformer::embed_source(const Tensor& src_ids) { return embed(src_embed, src_ids, "source"); }
 
-Var Transformer::embed_target(const Tensor& tgt_ids) {
-    return embed(config_.share_embeddings ? src_embed : tgt_embed, tgt_ids, "target");
-}
+Var Transformer::embed_target(const Tensor& tgt_ids) { return embed(tgt_embed, tgt_ids, "target"); }
 
 Var Transformer::encode(const Tensor& src_ids, const Tensor& src_key_padding) {
     return encoder.forward(embed_source(src_ids), src_key_padding);  // (B, Ts, D)
@@ -139,10 +138,7 @@ Var Transformer::decode(const Tensor& tgt_in_ids, const Var& memory, const Tenso
     return decoder.forward(x, memory, self_masks, memory_key_padding);      // (B, Tt, D)
 }
 
-Var Transformer::project(const Var& hidden) {
-    if (!config_.share_embeddings) return generator(hidden);                // (..., V)
-    return matmul(hidden, src_embed.weight.t()) + generator.bias;           // (..., V)
-}
+Var Transformer::project(const Var& hidden) { return generator(hidden); }  // (..., V)
 
 Var Transformer::forward(const Tensor& src_ids, const Tensor& tgt_in_ids, const Tensor& src_key_padding,
                          const Tensor& tgt_key_padding) {
@@ -165,15 +161,12 @@ TransformerAttention Transformer::attention_weights() const {
 
 void Transformer::visit(Visitor& v) {
     v.module("src_embed", src_embed);
-    if (!config_.share_embeddings) v.module("tgt_embed", tgt_embed);
+    v.module("tgt_embed", tgt_embed);
     v.module("positions", positions);
     v.module("dropout", dropout);
     v.module("encoder", encoder);
     v.module("decoder", decoder);
-    if (config_.share_embeddings)
-        v.param("generator.bias", generator.bias);  // its weight is src_embed.weight, listed above
-    else
-        v.module("generator", generator);
+    v.module("generator", generator);
 }
 
 std::string Transformer::describe() const {

@@ -100,14 +100,12 @@ public:
     explicit Transformer(const TransformerConfig& config, Generator& gen = default_generator());
 
     Embedding src_embed;
-    Embedding tgt_embed;  // with share_embeddings: an unused (1, D) placeholder (src_embed serves
-                          // both), not a parameter
+    Embedding tgt_embed;  // with share_embeddings its weight is src_embed.weight (the same Var)
     SinusoidalPositionalEncoding positions;
     Dropout dropout;      // on embeddings + positions
     TransformerEncoder encoder;
     TransformerDecoder decoder;
-    Linear generator;     // D -> V; with share_embeddings only its bias is used (project() multiplies
-                          // by src_embed.weight; generator.weight is then unused, not a parameter)
+    Linear generator;     // D -> V; with share_embeddings its weight is src_embed.weight (the same Var)
 
     // Teacher-forced logits: src_ids (B, Ts), tgt_in_ids (B, Tt) int64 -> (B, Tt, V).
     // src_key_padding (B, Ts) / tgt_key_padding (B, Tt) bool, true at padding, or undefined

@@ -35,7 +35,7 @@ Var unpatchify(const Var& patches, std::int64_t patch, std::int64_t channels, st
 }
 
 PatchEmbedding::PatchEmbedding(std::int64_t channels, std::int64_t patch, std::int64_t d_model, Generator& gen)
-    : proj(channels * patch * patch, d_model, true, gen), channels_(channels), patch_(patch) {
+    : proj(channels * patch * patch, d_model, gen), channels_(channels), patch_(patch) {
     if (channels < 1 || patch < 1 || d_model < 1)
         fail("PatchEmbedding", "channels, patch and d_model must be >= 1, got ", channels, ", ", patch, ", ", d_model);
 }

@@ -41,7 +41,7 @@ VisionTransformer::VisionTransformer(const VitConfig& config, Generator& gen)
       cls_token(parameter(small_normal({1, 1, config.d_model}, gen))),
       pos_embed(parameter(small_normal({1, config.num_patches() + 1, config.d_model}, gen))),
       norm(config.d_model),
-      head(config.d_model, config.num_classes, true, gen),
+      head(config.d_model, config.num_classes, gen),
       config_(config) {
     LayerConfig lc;
     lc.d_model = config.d_model, lc.num_heads = config.num_heads, lc.d_ff = config.d_ff;
@@ -83,8 +83,8 @@ std::string VisionTransformer::describe() const {
 
 BagOfPatches::BagOfPatches(const VitConfig& config, Generator& gen)
     : patch_embed(validated(config).channels, config.patch_size, config.d_model, gen),
-      hidden(config.d_model, config.d_ff, true, gen),
-      out(config.d_ff, config.num_classes, true, gen),
+      hidden(config.d_model, config.d_ff, gen),
+      out(config.d_ff, config.num_classes, gen),
       config_(config) {}
 
 Var BagOfPatches::forward(const Var& images) {

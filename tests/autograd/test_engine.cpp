@@ -84,6 +84,33 @@ TEST_CASE("a leaf's gradient does not alias the gradient passed to backward()") 
     check_close(x.grad(), {0.5, 0.25});
 }
 
+TEST_CASE("set_grad copies a gradient of the Var's shape and dtype; backward adds to it") {
+    const Var x = leaf({1.0, 2.0}, {2});
+    const Tensor g = from_vector(std::vector<double>{0.5, 0.25});
+    x.set_grad(g);
+    fill_(g, 9.0);  // the Var holds its own copy
+    check_close(x.grad(), {0.5, 0.25});
+    (x * 2.0).backward(from_vector(std::vector<double>{1.0, 1.0}));
+    check_close(x.grad(), {2.5, 2.25});
+    CHECK_THROWS_WITH_AS(x.set_grad(ones({3}, f64)), doctest::Contains("set_grad"), Error);
+    CHECK_THROWS_WITH_AS(x.set_grad(ones({2}, DType::Float32)), doctest::Contains("float32"), Error);
+    x.set_grad(Tensor());
+    CHECK_FALSE(x.grad().defined());
+}
+
+TEST_CASE("set_data replaces a leaf's value for every handle, and refuses a non-leaf") {
+    const Var x = leaf({1.0, 2.0}, {2});
+    const Var same = x;
+    x.set_grad(ones({2}, f64));
+    x.set_data(from_vector(std::vector<double>{3.0, 4.0}));
+    check_close(same.data(), {3.0, 4.0});
+    CHECK(same.grad().defined());  // same shape and dtype: kept
+    x.set_data(ones({3}, f64));
+    CHECK_FALSE(same.grad().defined());  // no longer matches: dropped
+    CHECK_THROWS_WITH_AS((x * 2.0).set_data(ones({3}, f64)), doctest::Contains("only a leaf"), Error);
+    CHECK_THROWS_WITH_AS(x.set_data(ones({3}, DType::Int64)), doctest::Contains("floating-point"), Error);
+}
+
 // ---- graph structure and cutting it --------------------------------------------------------
 
 TEST_CASE("ops on Vars that require grad record their op while leaves have none") {

@@ -99,7 +99,7 @@ struct Snapshot {
 // A model, an optimizer with state (one step taken) and a generator, always built the same.
 struct Setup {
     Generator init{7}, gen{8};
-    nn::Linear model{3, 2, true, init};
+    nn::Linear model{3, 2, init};
     nn::Adam opt{model.named_parameters(), 0.01};
     Setup() {
         opt.zero_grad();

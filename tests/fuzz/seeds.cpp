@@ -65,7 +65,7 @@ void write_seeds(const std::string& root) {
     // generator "data"), after two steps; and one of SGD state, which that target must refuse.
     const std::string ckpt_dir = dir("checkpoint");
     Generator init(7), data(8);
-    nn::Linear model(3, 2, true, init);
+    nn::Linear model(3, 2, init);
     nn::Adam adam(model.named_parameters(), 0.01);
     for (int i = 0; i < 2; ++i) {
         adam.zero_grad();

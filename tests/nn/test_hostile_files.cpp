@@ -47,7 +47,7 @@ Vocab vocab_of(std::int64_t size) {
 struct Trained {
     Linear model;
     Adam opt;
-    Trained() : model(3, 2, true, gen()), opt(model.named_parameters(), 0.1) {
+    Trained() : model(3, 2, gen()), opt(model.named_parameters(), 0.1) {
         opt.zero_grad();
         sum(model.forward(Var(ones({1, 3})))).backward();
         opt.step();
@@ -109,7 +109,7 @@ TEST_CASE("hostile checkpoints: counters and lr outside what the code can use ar
 
 TEST_CASE("hostile files: layers whose sizes overflow throw qkv::Error") {
     Generator gen(1);
-    CHECK_THROWS_AS(Embedding(std::int64_t{1} << 40, std::int64_t{1} << 40, -1, gen), Error);
+    CHECK_THROWS_AS(Embedding(std::int64_t{1} << 40, std::int64_t{1} << 40, gen), Error);
 }
 
 TEST_CASE("hostile Hugging Face folders: a config.json that lies is refused before the model is built") {

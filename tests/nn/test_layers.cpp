@@ -62,8 +62,8 @@ struct Block : UnaryModule {
     Sequential head;
 
     explicit Block(Generator& gen)
-        : up(4, 8, true, gen), layers{Linear(8, 8, true, gen), Linear(8, 8, false, gen)}, ln(8),
-          head(Dropout(0.5, gen), Linear(8, 2, true, gen)) {}
+        : up(4, 8, gen), layers{Linear(8, 8, gen), Linear(8, 8, {.bias = false}, gen)}, ln(8),
+          head(Dropout(0.5, gen), Linear(8, 2, gen)) {}
 
     Var forward(const Var& x) override {
         Var h = relu(up(x));
@@ -102,7 +102,7 @@ TEST_CASE("Linear computes x W^T + b with W stored (out, in)") {
 
 TEST_CASE("Linear applies to the last dim of a 3-d input") {
     Generator gen(3);
-    Linear lin(4, 3, true, gen);
+    Linear lin(4, 3, gen);
     const Tensor x = randn({2, 5, 4}, 0, 1, DType::Float32, gen);
     const Var y = lin(Var(x));
     REQUIRE(y.shape() == Shape{2, 5, 3});
@@ -118,7 +118,7 @@ TEST_CASE("Linear applies to the last dim of a 3-d input") {
 
 TEST_CASE("Linear gradients match finite differences with and without bias and for 3-d input") {
     Generator gen(11);
-    Linear with_bias(3, 4, true, gen), without_bias(3, 4, false, gen);
+    Linear with_bias(3, 4, gen), without_bias(3, 4, {.bias = false}, gen);
     with_bias.to(f64);
     without_bias.to(f64);
     CHECK(without_bias.num_parameters() == 12);
@@ -129,7 +129,7 @@ TEST_CASE("Linear gradients match finite differences with and without bias and f
 
 TEST_CASE("Linear initialises weight and bias uniformly within 1 over sqrt of in") {
     Generator gen(5);
-    Linear lin(256, 64, true, gen);
+    Linear lin(256, 64, gen);
     const double bound = 1.0 / 16.0;
     const std::vector<double> w = lin.weight.data().to_vector<double>();
     const std::vector<double> b = lin.bias.data().to_vector<double>();
@@ -148,7 +148,7 @@ TEST_CASE("Linear initialises weight and bias uniformly within 1 over sqrt of in
 TEST_CASE("Linear rejects an input whose last dim is not in_features") {
     Linear lin(4, 3);
     CHECK(lin.describe() == "in=4, out=3, bias=true");
-    CHECK(Linear(4, 3, false).describe() == "in=4, out=3, bias=false");
+    CHECK(Linear(4, 3, {.bias = false}).describe() == "in=4, out=3, bias=false");
     CHECK_THROWS_WITH_AS(lin(Var(zeros({2, 5}))), "Linear(in=4, out=3): input (2, 5) has last dim 5, expected 4",
                          Error);
     CHECK_THROWS_WITH_AS(lin(Var(scalar(1.0))), doctest::Contains("input () has no last dim"), Error);
@@ -204,7 +204,7 @@ TEST_CASE("Embedding looks up rows for ids of any shape") {
 
 TEST_CASE("Embedding gradients sum over repeated ids") {
     Generator gen(2);
-    Embedding emb(6, 4, -1, gen);
+    Embedding emb(6, 4, gen);
     const Tensor ids = from_vector<std::int64_t>({1, 3, 1, 1, 5, 3}, {2, 3});
     check_gradients(
         "Embedding with repeats",
@@ -217,7 +217,7 @@ TEST_CASE("Embedding gradients sum over repeated ids") {
 
 TEST_CASE("Embedding padding row starts at zero and gets no gradient") {
     Generator gen(4);
-    Embedding emb(5, 3, 2, gen);
+    Embedding emb(5, 3, {.padding_idx = 2}, gen);
     CHECK(emb.describe() == "num=5, dim=3, padding_idx=2");
     for (std::int64_t c = 0; c < 3; ++c) CHECK(emb.weight.data().at({2, c}) == 0.0);
     copy_(emb.weight.data().select(0, 2), tensor({7, 8, 9}));  // e.g. loaded from a checkpoint
@@ -248,7 +248,7 @@ TEST_CASE("Embedding rejects out-of-range ids naming id, position and size") {
     CHECK_THROWS_WITH_AS(emb(ids), doctest::Contains("num_embeddings 10"), Error);
     CHECK_THROWS_WITH_AS(emb(from_vector<std::int64_t>({3, -1})), doctest::Contains("id -1 at position (1) of ids (2)"), Error);
     CHECK_THROWS_WITH_AS(emb(tensor({1.0})), doctest::Contains("ids must be int64"), Error);
-    CHECK_THROWS_WITH_AS(Embedding(10, 4, 10), doctest::Contains("padding_idx 10 is out of range"), Error);
+    CHECK_THROWS_WITH_AS(Embedding(10, 4, {.padding_idx = 10}), doctest::Contains("padding_idx 10 is out of range"), Error);
 }
 
 // ---- LayerNorm -----------------------------------------------------------------------------------
@@ -262,7 +262,7 @@ TEST_CASE("LayerNorm module normalises the last dims and starts as weight ones a
     const double r = 1.0 / std::sqrt(1.25 + 1e-5);
     check_close(y.data(), {-1.5 * r, -0.5 * r, 0.5 * r, 1.5 * r}, 1e-6);
     CHECK(ln.describe() == "shape=(4), eps=1e-05, affine=true");
-    CHECK(LayerNorm(4, 1e-5, false).num_parameters() == 0);
+    CHECK(LayerNorm(4, {.elementwise_affine = false}).num_parameters() == 0);
 }
 
 TEST_CASE("LayerNorm module gradients match finite differences") {
@@ -276,7 +276,7 @@ TEST_CASE("LayerNorm module gradients match finite differences") {
     normal_(over_two.weight.data(), 1, 0.5, gen);
     check_module_gradients("LayerNorm(5)", over_last, randn({3, 5}, 0, 1, f64, gen));
     check_module_gradients("LayerNorm((2, 3))", over_two, randn({2, 2, 3}, 0, 1, f64, gen));
-    LayerNorm plain(4, 1e-5, false);
+    LayerNorm plain(4, {.elementwise_affine = false});
     plain.to(f64);
     check_module_gradients("LayerNorm without affine", plain, randn({2, 4}, 0, 1, f64, gen));
 }
@@ -330,7 +330,7 @@ TEST_CASE("activation module gradients match finite differences") {
 
 TEST_CASE("Sequential chains its modules and names them 0, 1, ...") {
     Generator gen(21);
-    Sequential seq(Linear(3, 4, true, gen), Tanh(), Linear(4, 2, true, gen));
+    Sequential seq(Linear(3, 4, gen), Tanh(), Linear(4, 2, gen));
     CHECK(seq.size() == 3);
     CHECK(names_of(seq) == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
     const Var x(randn({5, 3}, 0, 1, DType::Float32, gen));
@@ -347,7 +347,7 @@ TEST_CASE("Sequential chains its modules and names them 0, 1, ...") {
 
 TEST_CASE("Sequential gradients match finite differences") {
     Generator gen(22);
-    Sequential seq(Linear(3, 4, true, gen), GELU(), LayerNorm(4), Linear(4, 2, true, gen));
+    Sequential seq(Linear(3, 4, gen), GELU(), LayerNorm(4), Linear(4, 2, gen));
     seq.to(f64);
     check_module_gradients("Sequential", seq, randn({2, 3, 3}, 0, 1, f64, gen));
 }
@@ -438,6 +438,38 @@ TEST_CASE("to Float64 converts every parameter and keeps the values") {
     CHECK(block.up.weight.data().to_vector<double>() == before);
     block.eval();
     CHECK(block(Var(randn({3, 4}, 0, 1, f64, gen))).dtype() == DType::Float64);
+}
+
+TEST_CASE("to converts in place: parameters keep their identity, their gradients follow, ties hold") {
+    Generator gen(2);
+    Block block(gen);
+    const std::vector<Var> before = block.parameters();
+    sum(block.up.weight * block.up.weight).backward();  // d/dW = 2 W
+    const std::vector<double> grad = block.up.weight.grad().to_vector<double>();
+    block.to(f64);
+    const std::vector<Var> after = block.parameters();
+    REQUIRE(after.size() == before.size());
+    for (std::size_t i = 0; i < after.size(); ++i) {
+        CHECK(after[i].impl() == before[i].impl());  // the same Var: an optimizer holding it sees f64
+        CHECK(before[i].dtype() == DType::Float64);
+    }
+    CHECK(block.up.weight.grad().dtype() == DType::Float64);
+    CHECK(block.up.weight.grad().to_vector<double>() == grad);
+
+    // A weight shared by two Linears (tied) is listed once, stays shared through to(), and
+    // collects the gradients of both uses.
+    Linear a(3, 3, {.bias = false}, gen), b(3, 3, {.bias = false}, gen);
+    b.weight = a.weight;
+    Sequential pair(a, b);  // copies of a and b: handles to the same Vars
+    CHECK(pair.named_parameters().size() == 1);
+    CHECK(pair.named_parameters()[0].first == "0.weight");
+    CHECK(pair.num_parameters() == 9);
+    pair.to(f64);
+    CHECK(a.weight.impl() == b.weight.impl());
+    CHECK(a.weight.dtype() == DType::Float64);
+    const Var x(ones({1, 3}, f64));
+    sum(a(x) + b(x)).backward();  // each use adds ones: d/dW = 2 for every element
+    CHECK(a.weight.grad().to_vector<double>() == std::vector<double>(9, 2.0));
 }
 
 }  // TEST_SUITE

@@ -111,7 +111,7 @@ TEST_SUITE("nn") {
 
 TEST_CASE("multi-head self-attention equals h separate attentions on the projected slices") {
     Generator gen(31);
-    MultiHeadAttention mha(12, 3, 0.0, true, gen);
+    MultiHeadAttention mha(12, 3, gen);
     mha.to(f64);
     const Tensor x = randn({2, 5, 12}, 0, 1, f64, gen);
     const MultiHeadOutput out = mha.forward(Var(x));
@@ -125,7 +125,7 @@ TEST_CASE("multi-head self-attention equals h separate attentions on the project
 TEST_CASE("joint heads equal separate scaled_dot_product_attention calls on the projected slices, in float32") {
     Generator gen(32);
     const std::int64_t D = 8, H = 4, dh = 2;
-    MultiHeadAttention mha(D, H, 0.0, true, gen);
+    MultiHeadAttention mha(D, H, gen);
     const Var x(randn({3, 6, D}, 0, 1, DType::Float32, gen));
     const MultiHeadOutput joint = mha.forward(x);
     std::vector<Var> heads;
@@ -162,7 +162,7 @@ TEST_CASE("split_heads gives head h the features h dh to h dh + dh - 1, and merg
 
 TEST_CASE("cross-attention with Tq different from Tk and a key-padding mask matches the reference") {
     Generator gen(34);
-    MultiHeadAttention mha(8, 2, 0.0, true, gen);
+    MultiHeadAttention mha(8, 2, gen);
     mha.to(f64);
     const Tensor dec = randn({2, 3, 8}, 0, 1, f64, gen);  // queries (B, Tq, D)
     const Tensor enc = randn({2, 5, 8}, 0, 1, f64, gen);  // keys = values (B, Tk, D)
@@ -179,7 +179,7 @@ TEST_CASE("cross-attention with Tq different from Tk and a key-padding mask matc
 
 TEST_CASE("padding keys get exactly zero weight in every head and their contents cannot change the output") {
     Generator gen(35);
-    MultiHeadAttention mha(8, 4, 0.0, true, gen);
+    MultiHeadAttention mha(8, 4, gen);
     const std::int64_t B = 2, T = 6;
     const std::vector<std::int64_t> lengths = {6, 3};
     const Tensor kp = lengths_mask(lengths, T);
@@ -197,7 +197,7 @@ TEST_CASE("padding keys get exactly zero weight in every head and their contents
 
 TEST_CASE("under the causal mask, tokens after t leave the outputs up to t bit-identical") {
     Generator gen(36);
-    MultiHeadAttention mha(8, 2, 0.0, true, gen);
+    MultiHeadAttention mha(8, 2, gen);
     const std::int64_t T = 7;
     const Tensor x = randn({2, T, 8}, 0, 1, DType::Float32, gen);
     const AttentionMasks causal{Tensor(), causal_mask(T)};
@@ -218,7 +218,7 @@ TEST_CASE("under the causal mask, tokens after t leave the outputs up to t bit-i
 
 TEST_CASE("both masks together mask a key if either says so, and match the reference") {
     Generator gen(37);
-    MultiHeadAttention mha(6, 3, 0.0, true, gen);
+    MultiHeadAttention mha(6, 3, gen);
     mha.to(f64);
     const std::int64_t T = 5;
     const std::vector<std::int64_t> lengths = {5, 3};
@@ -243,7 +243,7 @@ TEST_CASE("both masks together mask a key if either says so, and match the refer
 
 TEST_CASE("a fully masked query row gives zero weights and a zero head output, not NaN") {
     Generator gen(38);
-    MultiHeadAttention mha(8, 2, 0.0, true, gen);
+    MultiHeadAttention mha(8, 2, gen);
     const Tensor x = randn({2, 4, 8}, 0, 1, DType::Float32, gen);
     // Sequence 1 has no valid key at all.
     const MultiHeadOutput out = mha.forward(Var(x), {lengths_mask({4, 0}, 4), Tensor()});
@@ -292,7 +292,7 @@ TEST_CASE("bad masks and shapes are refused with messages that name what was exp
 
 TEST_CASE("MultiHeadAttention passes gradcheck in float64 with a key-padding and a causal mask") {
     Generator gen(39);
-    MultiHeadAttention mha(6, 2, 0.0, true, gen);
+    MultiHeadAttention mha(6, 2, gen);
     mha.to(f64);
     ParameterSlots p;
     mha.visit(p);

@@ -160,7 +160,7 @@ TEST_CASE("LSTMCell matches its gate equations evaluated by hand") {
 
 TEST_CASE("GRU over a sequence equals GRUCell applied step by step") {
     Generator gen(1);
-    nn::GRU gru(2, 3, 1, false, true, gen);
+    nn::GRU gru(2, 3, gen);
     gru.to(f64);
     const Var x(randn({2, 4, 2}, 0, 1, f64, gen));   // (B, T, I)
     const Var h0(randn({1, 2, 3}, 0, 1, f64, gen));  // (L*D, B, H)
@@ -179,7 +179,7 @@ TEST_CASE("GRU over a sequence equals GRUCell applied step by step") {
 
 TEST_CASE("GRU with batch_first false takes and returns time-major tensors") {
     Generator gen(2);
-    nn::GRU a(2, 3, 1, true, true, gen);
+    nn::GRU a(2, 3, {.bidirectional = true}, gen);
     nn::GRU b = a;  // shares a's weights
     b.batch_first = false;
     a.to(f64), b.to(f64);
@@ -193,7 +193,7 @@ TEST_CASE("GRU with batch_first false takes and returns time-major tensors") {
 TEST_CASE("bidirectional GRU's backward half equals the cell run over the reversed sequence") {
     Generator gen(3);
     const std::int64_t T = 4;
-    nn::GRU gru(2, 3, 1, true, true, gen);
+    nn::GRU gru(2, 3, {.bidirectional = true}, gen);
     gru.to(f64);
     const Var x(randn({2, T, 2}, 0, 1, f64, gen));
     const nn::GRUOutput out = gru(x);
@@ -225,7 +225,7 @@ TEST_CASE("bidirectional GRU's backward half equals the cell run over the revers
 
 TEST_CASE("stacked GRU layer 1 consumes layer 0's outputs") {
     Generator gen(4);
-    nn::GRU gru(2, 3, 2, false, true, gen);
+    nn::GRU gru(2, 3, {.num_layers = 2}, gen);
     gru.to(f64);
     CHECK(shape_str(gru.weights(1).weight_ih.shape()) == "(9, 3)");
     const Var x(randn({2, 5, 2}, 0, 1, f64, gen));
@@ -245,7 +245,7 @@ TEST_CASE("stacked GRU layer 1 consumes layer 0's outputs") {
 TEST_CASE("stacked bidirectional GRU feeds both directions into the next layer") {
     Generator gen(5);
     const std::int64_t T = 3;
-    nn::GRU gru(2, 3, 2, true, true, gen);
+    nn::GRU gru(2, 3, {.num_layers = 2, .bidirectional = true}, gen);
     gru.to(f64);
     CHECK(shape_str(gru.weights(1, true).weight_ih.shape()) == "(9, 6)");
     const Var x(randn({2, T, 2}, 0, 1, f64, gen));
@@ -276,7 +276,7 @@ TEST_CASE("GRU with lengths skips padding: zero outputs there, states as if run 
     Generator gen(6);
     const std::int64_t B = 3, T = 4;
     const std::vector<std::int64_t> lengths = {4, 2, 3};
-    nn::GRU gru(2, 3, 2, true, true, gen);
+    nn::GRU gru(2, 3, {.num_layers = 2, .bidirectional = true}, gen);
     gru.to(f64);
     const Tensor x_data = randn({B, T, 2}, 0, 1, f64, gen);
     // Large values in the padding: they must not reach any result.
@@ -303,7 +303,7 @@ TEST_CASE("GRU with lengths skips padding: zero outputs there, states as if run 
 
 TEST_CASE("GRU with lengths gives padded steps no gradient") {
     Generator gen(7);
-    nn::GRU gru(2, 3, 1, true, true, gen);
+    nn::GRU gru(2, 3, {.bidirectional = true}, gen);
     const Var x(randn({2, 3, 2}, 0, 1, DType::Float32, gen), true);
     sum(gru(x, Var(), {3, 1}).output).backward();
     check_all_zero(Var(x.grad().select(0, 1).narrow(0, 1, 2)));
@@ -312,7 +312,7 @@ TEST_CASE("GRU with lengths gives padded steps no gradient") {
 
 TEST_CASE("GRU sequence of length 0 outputs zeros and keeps its initial state") {
     Generator gen(8);
-    nn::GRU gru(2, 3, 1, true, true, gen);
+    nn::GRU gru(2, 3, {.bidirectional = true}, gen);
     gru.to(f64);
     const Var x(randn({2, 3, 2}, 0, 1, f64, gen));
     const Var h0(randn({2, 2, 3}, 0, 1, f64, gen));
@@ -324,7 +324,7 @@ TEST_CASE("GRU sequence of length 0 outputs zeros and keeps its initial state") 
 TEST_CASE("LSTM over a sequence equals LSTMCell applied step by step, also with lengths") {
     Generator gen(9);
     const std::int64_t B = 2, T = 4;
-    nn::LSTM lstm(2, 3, 1, true, true, gen);
+    nn::LSTM lstm(2, 3, {.bidirectional = true}, gen);
     lstm.to(f64);
     const Var x(randn({B, T, 2}, 0, 1, f64, gen));
     const Var h0(randn({2, B, 3}, 0, 1, f64, gen)), c0(randn({2, B, 3}, 0, 1, f64, gen));
@@ -358,7 +358,7 @@ TEST_CASE("LSTM over a sequence equals LSTMCell applied step by step, also with 
 }
 
 TEST_CASE("recurrent parameters have PyTorch's names, order and shapes") {
-    nn::GRU gru(2, 3, 2, true);
+    nn::GRU gru(2, 3, {.num_layers = 2, .bidirectional = true});
     const std::vector<std::string> expected = {
         "weight_ih_l0 (9, 2)",         "weight_hh_l0 (9, 3)",         "bias_ih_l0 (9)",
         "bias_hh_l0 (9)",              "weight_ih_l0_reverse (9, 2)", "weight_hh_l0_reverse (9, 3)",
@@ -381,13 +381,13 @@ TEST_CASE("recurrent parameters have PyTorch's names, order and shapes") {
     got.clear();
     for (const auto& [name, p] : cell.named_parameters()) got.push_back(name + " " + shape_str(p.shape()));
     CHECK(got == std::vector<std::string>{"weight_ih (9, 2)", "weight_hh (9, 3)", "bias_ih (9)", "bias_hh (9)"});
-    CHECK(nn::GRUCell(2, 3, false).num_parameters() == 9 * 2 + 9 * 3);
-    CHECK(nn::LSTMCell(2, 3, false).num_parameters() == 12 * 2 + 12 * 3);
+    CHECK(nn::GRUCell(2, 3, {.bias = false}).num_parameters() == 9 * 2 + 9 * 3);
+    CHECK(nn::LSTMCell(2, 3, {.bias = false}).num_parameters() == 12 * 2 + 12 * 3);
 }
 
 TEST_CASE("recurrent weights are drawn from U(-1/sqrt(H), 1/sqrt(H)) in parameter order") {
     Generator gen(10);
-    nn::GRU gru(3, 4, 1, true, true, gen);  // bound 1/sqrt(4) = 0.5
+    nn::GRU gru(3, 4, {.bidirectional = true}, gen);  // bound 1/sqrt(4) = 0.5
     // The same draws, made directly in PyTorch's parameter order.
     Generator again(10);
     for (const auto& named : gru.named_parameters()) {
@@ -405,7 +405,7 @@ TEST_CASE("recurrent weights are drawn from U(-1/sqrt(H), 1/sqrt(H)) in paramete
 
 TEST_CASE("GRUCell and LSTMCell gradients match finite differences") {
     Generator gen(11);
-    nn::GRUCell gru_cell(2, 3, true, gen);
+    nn::GRUCell gru_cell(2, 3, gen);
     gru_cell.to(f64);
     std::vector<Tensor> inputs = {randn({2, 2}, 0, 1, f64, gen), randn({2, 3}, 0, 1, f64, gen)};
     for (const Tensor& p : parameter_tensors(gru_cell)) inputs.push_back(p);
@@ -416,7 +416,7 @@ TEST_CASE("GRUCell and LSTMCell gradients match finite differences") {
         },
         inputs);
 
-    nn::LSTMCell lstm_cell(2, 3, true, gen);
+    nn::LSTMCell lstm_cell(2, 3, gen);
     lstm_cell.to(f64);
     inputs = {randn({2, 2}, 0, 1, f64, gen), randn({2, 3}, 0, 1, f64, gen), randn({2, 3}, 0, 1, f64, gen)};
     for (const Tensor& p : parameter_tensors(lstm_cell)) inputs.push_back(p);
@@ -432,7 +432,7 @@ TEST_CASE("GRUCell and LSTMCell gradients match finite differences") {
 TEST_CASE("2-layer bidirectional GRU and LSTM gradients with lengths match finite differences") {
     Generator gen(12);
     const std::vector<std::int64_t> lengths = {3, 2};
-    nn::GRU gru(2, 2, 2, true, true, gen);
+    nn::GRU gru(2, 2, {.num_layers = 2, .bidirectional = true}, gen);
     gru.to(f64);
     std::vector<Tensor> inputs = {randn({2, 3, 2}, 0, 1, f64, gen), randn({4, 2, 2}, 0, 1, f64, gen)};
     for (const Tensor& p : parameter_tensors(gru)) inputs.push_back(p);
@@ -444,7 +444,7 @@ TEST_CASE("2-layer bidirectional GRU and LSTM gradients with lengths match finit
         },
         inputs);
 
-    nn::LSTM lstm(2, 2, 1, true, true, gen);
+    nn::LSTM lstm(2, 2, {.bidirectional = true}, gen);
     lstm.to(f64);
     inputs = {randn({2, 3, 2}, 0, 1, f64, gen), randn({2, 2, 2}, 0, 1, f64, gen), randn({2, 2, 2}, 0, 1, f64, gen)};
     for (const Tensor& p : parameter_tensors(lstm)) inputs.push_back(p);
@@ -472,7 +472,7 @@ TEST_CASE("recurrent layers reject bad shapes, lengths and dtypes with clear err
     CHECK_THROWS_WITH_AS(lstm_cell(Var(zeros({2, 2})), {Var(), Var(zeros({3, 3}))}),
                          doctest::Contains("LSTMCell: cell state c (3, 3) should be (2, 3)"), Error);
 
-    nn::GRU gru(2, 3, 2, true);
+    nn::GRU gru(2, 3, {.num_layers = 2, .bidirectional = true});
     CHECK_THROWS_WITH_AS(gru(Var(zeros({4, 2}))), doctest::Contains("GRU: input (4, 2) should be (B, T, 2)"), Error);
     CHECK_THROWS_WITH_AS(gru(Var(zeros({2, 5, 3}))), doctest::Contains("GRU: input (2, 5, 3) should be (B, T, 2)"),
                          Error);
@@ -487,11 +487,11 @@ TEST_CASE("recurrent layers reject bad shapes, lengths and dtypes with clear err
     CHECK_THROWS_WITH_AS(gru.forward(Var(zeros({2, 5, 2})), Var(), tensor({5, 2})),
                          doctest::Contains("GRU: lengths should be a 1-d int64 tensor, got float32 (2)"), Error);
     CHECK_THROWS_WITH_AS(gru.weights(2), doctest::Contains("GRU: layer 2 out of range for 2 layers"), Error);
-    CHECK_THROWS_WITH_AS(nn::GRU(2, 3, 0),
+    CHECK_THROWS_WITH_AS(nn::GRU(2, 3, {.num_layers = 0}),
                          doctest::Contains("GRU: input_size, hidden_size and num_layers must be >= 1, got 2, 3 and 0"),
                          Error);
 
-    nn::LSTM lstm(2, 3, 1, false, false);
+    nn::LSTM lstm(2, 3, {.batch_first = false});
     CHECK_THROWS_WITH_AS(lstm(Var(zeros({5, 2, 4}))),
                          doctest::Contains("LSTM: input (5, 2, 4) should be (T, B, 2) (batch_first is false)"), Error);
     CHECK_THROWS_WITH_AS(lstm(Var(zeros({5, 2, 2})), {Var(), Var(zeros({1, 3, 3}))}),
@@ -551,7 +551,7 @@ TEST_CASE("RNNCell matches tanh(W_ih x + b_ih + W_hh h + b_hh) evaluated by hand
 
 TEST_CASE("RNNCell gradients match finite differences") {
     Generator gen(13);
-    nn::RNNCell cell(2, 3, true, gen);
+    nn::RNNCell cell(2, 3, gen);
     cell.to(f64);
     std::vector<Tensor> inputs = {randn({2, 2}, 0, 1, f64, gen), randn({2, 3}, 0, 1, f64, gen)};
     for (const Tensor& p : parameter_tensors(cell)) inputs.push_back(p);

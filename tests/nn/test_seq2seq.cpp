@@ -194,7 +194,7 @@ TEST_CASE("Seq2Seq without attention feeds the encoder's final states at every s
 
 TEST_CASE("BiGRUEncoder's final states are the forward state at the last token and the backward at the first") {
     Generator gen(17);
-    BiGRUEncoder enc(9, 3, 4, 0, gen);
+    BiGRUEncoder enc(9, 3, 4, gen);
     const EncoderOutput out = enc(ids({{4, 5, 6, 7}, {8, 4, 5, 0}}), lengths({4, 3}));
     CHECK(out.states.shape() == Shape{2, 4, 8});
     const std::vector<std::int64_t> last = {3, 2};

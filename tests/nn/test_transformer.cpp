@@ -170,6 +170,22 @@ TEST_CASE("transformer: shared embeddings tie the generator to the embedding tab
     // A gradient through the generator reaches the embedding table.
     sum(m.project(h)).backward();
     CHECK(m.src_embed.weight.grad().defined());
+    // One Var in three modules, and still one after converting the model in place.
+    m.to(f64);
+    CHECK(m.tgt_embed.weight.impl() == m.src_embed.weight.impl());
+    CHECK(m.generator.weight.impl() == m.src_embed.weight.impl());
+    CHECK(m.generator.weight.dtype() == DType::Float64);
+    // The gradient of the table sums all three uses: source and target embeddings and the
+    // generator. With the embedding scale sqrt(D) and an upstream gradient of ones on the
+    // logits, token v's row gets sqrt(D) per look-up (source and target) plus h = ones.
+    m.zero_grad();
+    const Tensor ids = from_vector(std::vector<std::int64_t>{4}, {1, 1});
+    sum(m.embed_source(ids)).backward();
+    sum(m.embed_target(ids)).backward();
+    sum(m.project(Var(ones({1, 8}, f64)))).backward();
+    const Tensor grad = m.src_embed.weight.grad();  // (V, D)
+    CHECK(allclose(grad.select(0, 4), full({8}, 2 * std::sqrt(8.0) + 1.0, f64), 1e-12, 1e-12));
+    CHECK(allclose(grad.select(0, 5), ones({8}, f64), 1e-12, 1e-12));
 }
 
 TEST_CASE("transformer: embeddings are scaled by sqrt(d_model) before the positions are added") {

@@ -232,7 +232,7 @@ TEST_CASE("VisionTransformer: shapes, [CLS] first, refuses bad configs and image
 
 TEST_CASE("GlobalLocalAttention mixes the two attentions with sigmoid(gate), and passes gradcheck") {
     Generator gen(19);
-    GlobalLocalAttention attn(4, 2, 0.25, true, gen);
+    GlobalLocalAttention attn(4, 2, {.initial_weight = 0.25}, gen);
     attn.to(f64);
     CHECK(attn.global_weight() == doctest::Approx(0.25));
     const Tensor x = randn({2, 6, 4}, 0, 1, f64, gen);
@@ -257,14 +257,14 @@ TEST_CASE("GlobalLocalAttention mixes the two attentions with sigmoid(gate), and
         for (std::size_t i = 0; i < p.slots.size(); ++i) *p.slots[i] = in[i + 1];
         return attn.forward(in[0], band).output;
     }, inputs);
-    GlobalLocalAttention fixed(4, 2, 0.5, false, gen);
+    GlobalLocalAttention fixed(4, 2, {.learn_gate = false}, gen);
     Slots f;
     fixed.visit(f);
     CHECK(f.slots.size() == 8);  // no gate to learn
     CHECK_THROWS_WITH_AS(attn.forward(Var(x), attention::band_mask(5, 1)), doctest::Contains("local_mask must be (6, 6)"),
                          Error);
-    CHECK_THROWS_AS(GlobalLocalAttention(4, 2, 1.0, true, gen), Error);
-    CHECK_THROWS_AS(GlobalLocalAttention(6, 4, 0.5, true, gen), Error);
+    CHECK_THROWS_AS(GlobalLocalAttention(4, 2, {.initial_weight = 1.0}, gen), Error);
+    CHECK_THROWS_AS(GlobalLocalAttention(6, 4, gen), Error);
 }
 
 }  // TEST_SUITE

@@ -103,7 +103,7 @@ TEST_CASE("exercise 04.2: One GRU step from its gate equations") {
     exercise::run("04.2", [] {
         const auto compare = [](std::int64_t B, std::int64_t I, std::int64_t H, bool strided, std::uint64_t seed) {
             Generator gen(seed);
-            nn::GRUCell cell(I, H, true, gen);
+            nn::GRUCell cell(I, H, gen);
             const Var x(strided ? randn({I, B}, 0, 1, DType::Float32, gen).transpose(0, 1)
                                 : randn({B, I}, 0, 1, DType::Float32, gen));
             const Var h(randn({B, H}, 0, 1, DType::Float32, gen));
@@ -120,7 +120,7 @@ TEST_CASE("exercise 04.2: One GRU step from its gate equations") {
 
         // The update gate's job, seen directly: with z forced to 1 (a huge b_iz) the state is kept.
         Generator gen(14);
-        nn::GRUCell cell(3, 2, true, gen);
+        nn::GRUCell cell(3, 2, gen);
         Tensor b_ih = cell.bias_ih.data().clone();
         for (std::int64_t j = 2; j < 4; ++j) b_ih.set({j}, 50.0);  // z = sigmoid(~50) = 1
         const Var h(randn({2, 2}, 0, 1, DType::Float32, gen));

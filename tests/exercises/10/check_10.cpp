@@ -159,7 +159,7 @@ TEST_CASE("exercise 10.3: One step of the KV cache") {
         };
         for (const Setup& s : {Setup{3, 8, 2, 6, 5, 1003}, Setup{1, 6, 3, 5, 5, 1004}, Setup{2, 4, 1, 7, 5, 1005}}) {
             Generator gen(s.seed);
-            nn::MultiHeadAttention attn(s.D, s.H, 0.0, true, gen);
+            nn::MultiHeadAttention attn(s.D, s.H, gen);
             attn.to(DType::Float64);
             attn.eval();
             const std::int64_t dh = s.D / s.H;

@@ -147,7 +147,7 @@ TEST_CASE("split_heads_by_reshape really scrambles: head 0's row 1 holds token 0
 
 TEST_CASE("single_head reproduces every head of the module, also for cross-attention with a mask") {
     Generator gen(5);
-    nn::MultiHeadAttention mha(8, 4, 0.0, true, gen);
+    nn::MultiHeadAttention mha(8, 4, gen);
     const Var q(randn({2, 3, 8}, 0, 1, DType::Float32, gen)), kv(randn({2, 5, 8}, 0, 1, DType::Float32, gen));
     const Tensor kp = nn::padding_mask(from_vector(std::vector<std::int64_t>{5, 2}), 5);  // (2, 1, 5)
     const nn::MultiHeadOutput all = mha.forward(q, kv, kv, {kp.squeeze(1), Tensor()});
@@ -194,7 +194,7 @@ TEST_CASE("gradcheck: multi-head attention with a key-padding and a causal mask,
         void module(const std::string&, nn::Module& m) override { m.visit(*this); }
     };
     Generator gen(7);
-    nn::MultiHeadAttention mha(4, 2, 0.0, true, gen);
+    nn::MultiHeadAttention mha(4, 2, gen);
     mha.to(DType::Float64);
     Slots p;
     mha.visit(p);
