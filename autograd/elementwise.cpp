@@ -95,6 +95,14 @@ Var operator-(double a, const Var& b) { return sub(constant_like(b, a), b); }
 Var operator*(double a, const Var& b) { return mul(constant_like(b, a), b); }
 Var operator/(double a, const Var& b) { return div(constant_like(b, a), b); }
 Var operator-(const Var& a) { return neg(a); }
+Var operator+(const Var& a, const Tensor& b) { return add(a, Var(b)); }
+Var operator-(const Var& a, const Tensor& b) { return sub(a, Var(b)); }
+Var operator*(const Var& a, const Tensor& b) { return mul(a, Var(b)); }
+Var operator/(const Var& a, const Tensor& b) { return div(a, Var(b)); }
+Var operator+(const Tensor& a, const Var& b) { return add(Var(a), b); }
+Var operator-(const Tensor& a, const Var& b) { return sub(Var(a), b); }
+Var operator*(const Tensor& a, const Var& b) { return mul(Var(a), b); }
+Var operator/(const Tensor& a, const Var& b) { return div(Var(a), b); }
 
 // ---- unary -----------------------------------------------------------------------------------
 

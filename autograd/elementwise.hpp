@@ -29,6 +29,18 @@ Var operator*(double a, const Var& b);
 Var operator/(double a, const Var& b);
 Var operator-(const Var& a);
 
+// A Tensor beside a Var is a constant (a Var that does not require grad), so a fixed table, a
+// mask or a target combines with Vars without wrapping: `scores + bias_table`, `x * keep`.
+// The gradient flows to the Var side only.
+Var operator+(const Var& a, const Tensor& b);
+Var operator-(const Var& a, const Tensor& b);
+Var operator*(const Var& a, const Tensor& b);
+Var operator/(const Var& a, const Tensor& b);
+Var operator+(const Tensor& a, const Var& b);
+Var operator-(const Tensor& a, const Var& b);
+Var operator*(const Tensor& a, const Var& b);
+Var operator/(const Tensor& a, const Var& b);
+
 Var neg(const Var& a);
 Var abs(const Var& a);
 Var exp(const Var& a);

@@ -23,4 +23,8 @@ Var matmul(const Var& a, const Var& b) {
     });
 }
 
+Var matmul(const Var& a, const Tensor& b) { return matmul(a, Var(b)); }
+Var matmul(const Tensor& a, const Var& b) { return matmul(Var(a), b); }
+Var Var::matmul(const Var& other) const { return qkv::matmul(*this, other); }
+
 }  // namespace qkv

@@ -22,6 +22,9 @@ std::int64_t count(const Shape& in, const Dims& dims) {
 }  // namespace
 
 // d(sum x)/dx_i = 1
+Var Var::sum(const Dims& dims, bool keepdim) const { return qkv::sum(*this, dims, keepdim); }
+Var Var::mean(const Dims& dims, bool keepdim) const { return qkv::mean(*this, dims, keepdim); }
+
 Var sum(const Var& a, const Dims& dims, bool keepdim) {
     const Shape in = a.shape();
     return record("sum", sum(a.data(), dims, keepdim), {a},

@@ -36,6 +36,9 @@ bool along_last_dim(const Tensor& y, std::int64_t dim) {
 
 // y = softmax(x): dy_i/dx_j = y_i (delta_ij - y_j), so
 //   dL/dx_j = sum_i g_i y_i (delta_ij - y_j) = y_j (g_j - sum_i g_i y_i).
+Var Var::softmax(std::int64_t dim) const { return qkv::softmax(*this, dim); }
+Var Var::log_softmax(std::int64_t dim) const { return qkv::log_softmax(*this, dim); }
+
 Var softmax(const Var& a, std::int64_t dim) {
     Tensor y = softmax(a.data(), dim);
     return record("softmax", y, {a}, [y, dim](const Tensor& g) -> Grads {

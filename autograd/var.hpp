@@ -87,6 +87,15 @@ public:
     Var squeeze(std::int64_t dim) const;
     Var unsqueeze(std::int64_t dim) const;
 
+    // Method forms of the common functions, as PyTorch users write them: x.sum() is sum(x),
+    // x.matmul(w) is matmul(x, w), x.softmax(-1) is softmax(x, -1). Each is defined beside its
+    // function and records the same op.
+    Var sum(const Dims& dims = {}, bool keepdim = false) const;
+    Var mean(const Dims& dims = {}, bool keepdim = false) const;
+    Var matmul(const Var& other) const;
+    Var softmax(std::int64_t dim) const;
+    Var log_softmax(std::int64_t dim) const;
+
     const std::shared_ptr<VarImpl>& impl() const { return impl_; }
     explicit Var(std::shared_ptr<VarImpl> impl) : impl_(std::move(impl)) {}
 

@@ -22,6 +22,9 @@ public:
 
     // q (B, Tq, dq), k (B, Tk, dk), v (B, Tk, dv); mask as in scaled_dot_product_attention.
     AttentionOutput forward(const Var& q, const Var& k, const Var& v, const Tensor& mask = Tensor());
+    AttentionOutput operator()(const Var& q, const Var& k, const Var& v, const Tensor& mask = Tensor()) {
+        return forward(q, k, v, mask);
+    }
 
     // The same in two halves, for a decoder that asks one query per step against keys that do
     // not change (the encoder states). W_k k is (B, Tk, dk) @ (dk, h): done inside forward() it

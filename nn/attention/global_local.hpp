@@ -48,6 +48,7 @@ public:
 
     // x (B, T, D); local_mask (T, T) bool, true outside the band (band_mask(T, w)).
     GlobalLocalOutput forward(const Var& x, const Tensor& local_mask);
+    GlobalLocalOutput operator()(const Var& x, const Tensor& local_mask) { return forward(x, local_mask); }
 
     double global_weight() const;  // lambda now
 
@@ -74,6 +75,7 @@ public:
 
     // x (B, T, D) -> (B, T, D), pre-norm.
     Var forward(const Var& x, const Tensor& local_mask);
+    Var operator()(const Var& x, const Tensor& local_mask) { return forward(x, local_mask); }
 
     Tensor global_weights, local_weights;  // of the last forward, (B, H, T, T), for plotting
 

@@ -79,8 +79,12 @@ public:
 
     // query (B, Tq, D), key (B, Tk, D), value (B, Tk, D) -> output (B, Tq, D), weights (B, H, Tq, Tk).
     MultiHeadOutput forward(const Var& query, const Var& key, const Var& value, const AttentionMasks& masks = {});
+    MultiHeadOutput operator()(const Var& query, const Var& key, const Var& value, const AttentionMasks& masks = {}) {
+        return forward(query, key, value, masks);
+    }
     // Self-attention: x is query, key and value.
     MultiHeadOutput forward(const Var& x, const AttentionMasks& masks = {}) { return forward(x, x, x, masks); }
+    MultiHeadOutput operator()(const Var& x, const AttentionMasks& masks = {}) { return forward(x, masks); }
 
     std::int64_t d_model() const { return d_model_; }
     std::int64_t num_heads() const { return num_heads_; }

@@ -37,6 +37,10 @@ public:
     // padding_mask (B, T) bool, true at [PAD] positions, or undefined (no padding).
     BertOutput forward(const Tensor& input_ids, const Tensor& token_type_ids = Tensor(),
                        const Tensor& padding_mask = Tensor());
+    BertOutput operator()(const Tensor& input_ids, const Tensor& token_type_ids = Tensor(),
+                          const Tensor& padding_mask = Tensor()) {
+        return forward(input_ids, token_type_ids, padding_mask);
+    }
 
     const BertConfig& config() const { return config_; }
 

@@ -27,6 +27,10 @@ public:
     // -> logits (B, num_labels). Arguments as BertModel::forward.
     Var forward(const Tensor& input_ids, const Tensor& token_type_ids = Tensor(),
                 const Tensor& padding_mask = Tensor());
+    Var operator()(const Tensor& input_ids, const Tensor& token_type_ids = Tensor(),
+                   const Tensor& padding_mask = Tensor()) {
+        return forward(input_ids, token_type_ids, padding_mask);
+    }
 
     // Copies the encoder (embeddings, layers, pooler) of a pre-trained model; the classifier
     // keeps its fresh initialisation. The configs must agree.

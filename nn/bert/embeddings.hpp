@@ -31,6 +31,9 @@ public:
 
     // input_ids (B, T) int64; token_type_ids (B, T) int64, or undefined for all zeros -> (B, T, D).
     Var forward(const Tensor& input_ids, const Tensor& token_type_ids = Tensor());
+    Var operator()(const Tensor& input_ids, const Tensor& token_type_ids = Tensor()) {
+        return forward(input_ids, token_type_ids);
+    }
 
     void visit(Visitor& v) override;
     std::string type_name() const override { return "BertEmbeddings"; }

@@ -49,6 +49,7 @@ public:
 
     // x (B, T, D); padding_mask (B, T) bool, true at padding (undefined: no padding).
     BertLayerOutput forward(const Var& x, const Tensor& padding_mask = Tensor());
+    BertLayerOutput operator()(const Var& x, const Tensor& padding_mask = Tensor()) { return forward(x, padding_mask); }
 
     std::int64_t num_heads() const { return num_heads_; }
 
@@ -76,6 +77,9 @@ public:
     std::vector<BertLayer> layer;  // named layer.0, layer.1, ... as in the checkpoints
 
     BertEncoderOutput forward(const Var& x, const Tensor& padding_mask = Tensor());
+    BertEncoderOutput operator()(const Var& x, const Tensor& padding_mask = Tensor()) {
+        return forward(x, padding_mask);
+    }
 
     void visit(Visitor& v) override { v.modules("layer", layer); }
     std::string type_name() const override { return "BertEncoder"; }

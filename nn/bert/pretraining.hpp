@@ -41,6 +41,10 @@ public:
 
     PreTrainingOutput forward(const Tensor& input_ids, const Tensor& token_type_ids = Tensor(),
                               const Tensor& padding_mask = Tensor());
+    PreTrainingOutput operator()(const Tensor& input_ids, const Tensor& token_type_ids = Tensor(),
+                                 const Tensor& padding_mask = Tensor()) {
+        return forward(input_ids, token_type_ids, padding_mask);
+    }
 
     // The MLM head alone: hidden (..., D) -> logits (..., V). Lets a caller score only the
     // positions it needs (the chosen ones), as the original TensorFlow code did.

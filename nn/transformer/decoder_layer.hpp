@@ -31,6 +31,10 @@ public:
     // source padding (or undefined).
     Var forward(const Var& x, const Var& memory, const AttentionMasks& self_masks,
                 const Tensor& memory_key_padding = {});
+    Var operator()(const Var& x, const Var& memory, const AttentionMasks& self_masks,
+                   const Tensor& memory_key_padding = {}) {
+        return forward(x, memory, self_masks, memory_key_padding);
+    }
 
     // The weights of the last forward, for plotting: (B, H, Tt, Tt) and (B, H, Tt, Ts).
     Tensor self_attn_weights, cross_attn_weights;

@@ -42,9 +42,13 @@ public:
     // x (B, T, D) -> (B, T, D). key_padding (B, T) bool, true at padding (or undefined);
     // attn_mask (T, T) bool, true where query i may not see key j (a band: nn/attention/masks.hpp).
     Var forward(const Var& x, const Tensor& key_padding = {}, const Tensor& attn_mask = {});
+    Var operator()(const Var& x, const Tensor& key_padding = {}, const Tensor& attn_mask = {}) {
+        return forward(x, key_padding, attn_mask);
+    }
     // The same with the masks as MultiHeadAttention takes them, e.g. {.causal = true}: a GPT's
     // layers (nn/gpt/gpt.hpp), whose memory-efficient path then skips the tiles the future hides.
     Var forward(const Var& x, const AttentionMasks& masks);
+    Var operator()(const Var& x, const AttentionMasks& masks) { return forward(x, masks); }
 
     // The self-attention weights of the last forward (B, H, T, T), for plotting.
     Tensor self_attn_weights;

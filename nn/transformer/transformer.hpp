@@ -69,6 +69,7 @@ public:
     std::optional<LayerNorm> norm;  // pre-norm only
 
     Var forward(const Var& x, const Tensor& key_padding = {});
+    Var operator()(const Var& x, const Tensor& key_padding = {}) { return forward(x, key_padding); }
 
     void visit(Visitor& v) override;
     std::string type_name() const override { return "TransformerEncoder"; }
@@ -83,6 +84,10 @@ public:
     std::optional<LayerNorm> norm;
 
     Var forward(const Var& x, const Var& memory, const AttentionMasks& self_masks, const Tensor& memory_key_padding = {});
+    Var operator()(const Var& x, const Var& memory, const AttentionMasks& self_masks,
+                   const Tensor& memory_key_padding = {}) {
+        return forward(x, memory, self_masks, memory_key_padding);
+    }
 
     void visit(Visitor& v) override;
     std::string type_name() const override { return "TransformerDecoder"; }
@@ -112,6 +117,10 @@ public:
     // for none. The decoder's causal mask is added here.
     Var forward(const Tensor& src_ids, const Tensor& tgt_in_ids, const Tensor& src_key_padding = {},
                 const Tensor& tgt_key_padding = {});
+    Var operator()(const Tensor& src_ids, const Tensor& tgt_in_ids, const Tensor& src_key_padding = {},
+                   const Tensor& tgt_key_padding = {}) {
+        return forward(src_ids, tgt_in_ids, src_key_padding, tgt_key_padding);
+    }
 
     // memory (B, Ts, D).
     Var encode(const Tensor& src_ids, const Tensor& src_key_padding = {});

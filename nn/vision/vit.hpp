@@ -55,6 +55,7 @@ public:
 
     // images (B, C, H, W) -> logits (B, K)
     Var forward(const Var& images);
+    Var operator()(const Var& images) { return forward(images); }
 
     // Every layer's self-attention weights of the last forward: L tensors (B, Hh, N+1, N+1).
     std::vector<Tensor> attention_weights() const;
@@ -80,6 +81,7 @@ public:
 
     // images (B, C, H, W) -> logits (B, K)
     Var forward(const Var& images);
+    Var operator()(const Var& images) { return forward(images); }
 
     void visit(Visitor& v) override;
     std::string type_name() const override { return "BagOfPatches"; }

@@ -415,3 +415,47 @@ TEST_CASE("logsumexp of a fully masked row is -inf with a zero finite gradient")
 }
 
 }  // TEST_SUITE
+
+TEST_CASE("gradcheck: a Var with a constant Tensor on either side of +, -, *, / and matmul") {
+    Generator gen(11);
+    const Tensor c = randn({3, 4}, 0, 1, f64, gen);                // the constant, (3, 4)
+    const Tensor away = rand({3, 4}, 0.5, 2.0, f64, gen);          // a divisor away from 0
+    const Tensor w = randn({4, 5}, 0, 1, f64, gen), u = randn({2, 3}, 0, 1, f64, gen);
+    const std::vector<Shape> x34 = {{3, 4}};
+    run_table({
+        {"x + c", [c](const Inputs& x) { return x[0] + c; }, x34},
+        {"c - x", [c](const Inputs& x) { return c - x[0]; }, x34},
+        {"x * c", [c](const Inputs& x) { return x[0] * c; }, x34},
+        {"x / c", [away](const Inputs& x) { return x[0] / away; }, x34},
+        {"c / x", [c](const Inputs& x) { return c / x[0]; }, x34, {Domain::signed_away(0.5, 2.0)}},
+        {"matmul(x, w)", [w](const Inputs& x) { return matmul(x[0], w); }, x34},
+        {"matmul(u, x)", [u](const Inputs& x) { return matmul(u, x[0]); }, x34},
+    });
+}
+
+TEST_CASE("a constant Tensor beside a Var gives the Tensor op's values and takes no gradient") {
+    Generator gen(12);
+    const Var x(randn({2, 3}, 0, 1, f64, gen), true);
+    const Tensor c = randn({2, 3}, 0, 1, f64, gen);
+    CHECK(equal((x * c).data(), mul(x.data(), c)));
+    CHECK(equal((c - x).data(), sub(c, x.data())));
+    const Var y = x * c + c;
+    CHECK(y.requires_grad());
+    sum(y).backward();
+    CHECK(equal(x.grad(), c));  // d/dx (x c + c) = c
+    // Without a Var that requires grad, the result records no op.
+    CHECK_FALSE((Var(c) * c).requires_grad());
+}
+
+TEST_CASE("method forms record the same ops as the functions") {
+    Generator gen(13);
+    const Var x(randn({2, 3}, 0, 1, f64, gen), true), w(randn({3, 4}, 0, 1, f64, gen), true);
+    CHECK(equal(x.sum().data(), sum(x).data()));
+    CHECK(equal(x.sum({1}, true).data(), sum(x, {1}, true).data()));
+    CHECK(equal(x.mean({0}).data(), mean(x, {0}).data()));
+    CHECK(equal(x.matmul(w).data(), matmul(x, w).data()));
+    CHECK(equal(x.softmax(-1).data(), softmax(x, -1).data()));
+    CHECK(equal(x.log_softmax(0).data(), log_softmax(x, 0).data()));
+    CHECK(x.matmul(w).op_name() == "matmul");
+    CHECK(x.softmax(-1).op_name() == "softmax");
+}
