@@ -13,8 +13,8 @@
 #include "lessons/02_autograd/fit.hpp"
 #include "lessons/02_autograd/softplus.hpp"
 #include "lessons/common/cli.hpp"
-#include "nn/plot/line_chart.hpp"
-#include "nn/progress.hpp"
+#include "lessons/common/plot/line_chart.hpp"
+#include "lessons/common/progress.hpp"
 
 using namespace qkv;
 using namespace qkv::lesson02;
@@ -69,7 +69,7 @@ void show_fit(const lesson::LessonArgs& args) {
               << config.train_points << lesson::tr(" points, Adam lr ", " 个点,Adam 学习率 ") << config.lr << " ==\n";
     FitResult r;
     {
-        nn::Progress progress(config.steps, "train", std::cout);
+        lesson::Progress progress(config.steps, "train", std::cout);
         r = fit_sine(config, [&](std::int64_t step, double loss) { progress.update(step, {{"mse", loss}}); });
     }
     std::printf(lesson::tr("train MSE after %lld steps: %.3e\nheld-out MSE (%lld-point grid over [-3, 3]): %.3e\n",
@@ -79,20 +79,20 @@ void show_fit(const lesson::LessonArgs& args) {
 
     std::vector<double> steps;
     for (std::size_t i = 1; i <= r.train_loss.size(); ++i) steps.push_back(static_cast<double>(i));
-    nn::ChartOptions loss_opts;
+    lesson::ChartOptions loss_opts;
     loss_opts.title = "MLP fitting sin(x): training loss";
     loss_opts.x_label = "step";
     loss_opts.y_label = "MSE";
     loss_opts.log_y = true;
     const std::string loss_path = lesson::out_path(args, "loss_curve.svg");
-    nn::write_line_chart_svg(loss_path, {{"train MSE", steps, r.train_loss}}, loss_opts);
+    lesson::write_line_chart_svg(loss_path, {{"train MSE", steps, r.train_loss}}, loss_opts);
 
-    nn::ChartOptions fit_opts;
+    lesson::ChartOptions fit_opts;
     fit_opts.title = "sin(x) and the trained MLP on the held-out grid";
     fit_opts.x_label = "x";
     fit_opts.y_label = "y";
     const std::string fit_path = lesson::out_path(args, "sine_fit.svg");
-    nn::write_line_chart_svg(fit_path, {{"sin(x)", r.grid_x, r.grid_sin}, {"MLP", r.grid_x, r.grid_pred}}, fit_opts);
+    lesson::write_line_chart_svg(fit_path, {{"sin(x)", r.grid_x, r.grid_sin}, {"MLP", r.grid_x, r.grid_pred}}, fit_opts);
     std::cout << "wrote " << loss_path << "\nwrote " << fit_path << "\n";
 }
 
@@ -109,7 +109,7 @@ void compare_optimizers(const lesson::LessonArgs& args) {
     std::cout << lesson::tr("\n== 5. Why Adam: the same fit, seed and ", "\n== 5. 为什么用 Adam:同样的拟合、种子和 ") << steps
               << lesson::tr(" steps with four optimisers ==\n", " 步,换四种优化器 ==\n");
     std::printf("%-24s %6s %12s %14s %8s\n", "optimizer", "lr", "train MSE", "held-out MSE", "|W|");
-    std::vector<nn::Series> curves;
+    std::vector<lesson::Series> curves;
     for (const Arm& arm : arms) {
         FitConfig config;
         config.seed = args.seed;
@@ -124,12 +124,12 @@ void compare_optimizers(const lesson::LessonArgs& args) {
         for (std::size_t i = 1; i <= r.train_loss.size(); ++i) xs.push_back(static_cast<double>(i));
         curves.push_back({name, xs, r.train_loss});
     }
-    nn::ChartOptions o;
+    lesson::ChartOptions o;
     o.title = "the same MLP fit, four optimisers";
     o.x_label = "step", o.y_label = "train MSE";
     o.log_y = true;
     const std::string path = lesson::out_path(args, "optimizers.svg");
-    nn::write_line_chart_svg(path, curves, o);
+    lesson::write_line_chart_svg(path, curves, o);
     std::cout << "wrote " << path << "\n";
 }
 

@@ -19,10 +19,10 @@
 #include "lessons/03_dot_product_attention/scaling.hpp"
 #include "lessons/common/cli.hpp"
 #include "lessons/common/mine.hpp"
-#include "nn/plot/heatmap.hpp"
-#include "nn/plot/line_chart.hpp"
-#include "nn/plot/terminal.hpp"
-#include "nn/progress.hpp"
+#include "lessons/common/plot/heatmap.hpp"
+#include "lessons/common/plot/line_chart.hpp"
+#include "lessons/common/plot/terminal.hpp"
+#include "lessons/common/progress.hpp"
 
 using namespace qkv;
 using namespace qkv::lesson03;
@@ -145,15 +145,15 @@ void show_masks(const lesson::LessonArgs& args) {
     const Tensor w = pa.weights.reshape({4, 10});  // (B * Tq, Tk)
     std::cout << lesson::tr("B = 2 sequences x 2 queries, 10 keys, valid lengths 2 and 6 (padding_mask):\n",
                             "B = 2 个序列 x 2 个查询,10 个键,有效长度 2 和 6(padding_mask):\n");
-    nn::TerminalHeatmapOptions topts;
+    lesson::TerminalHeatmapOptions topts;
     topts.vmin = 0, topts.vmax = 1;
-    std::cout << nn::terminal_heatmap(w, padded_row_labels(), {}, topts);
+    std::cout << lesson::terminal_heatmap(w, padded_row_labels(), {}, topts);
     std::cout << "row sums " << row_str(sum(w, {1})) << "; weight on padded keys "
               << row_str({sum(w.narrow(0, 0, 2).narrow(1, 2, 8)).item() + sum(w.narrow(0, 2, 2).narrow(1, 6, 4)).item()})
               << "\noutput change after overwriting every padded key and value with +-100: "
               << row_str({pa.padding_change}) << "\n";
 
-    nn::HeatmapOptions h;
+    lesson::HeatmapOptions h;
     h.title = "attention weights, valid lengths 2 and 6 (padding masked)";
     h.row_labels = padded_row_labels();
     for (int j = 0; j < 10; ++j) h.col_labels.push_back(numbered("k", j));
@@ -161,13 +161,13 @@ void show_masks(const lesson::LessonArgs& args) {
     h.vmin = 0, h.vmax = 1;
     h.show_values = true;
     const std::string masked_path = lesson::out_path(args, "masked_attention.svg");
-    nn::write_heatmap_svg(masked_path, w, h);
+    lesson::write_heatmap_svg(masked_path, w, h);
 
     const Tensor cw = causal_weights(args.seed);
     std::cout << lesson::tr("causal self-attention over 6 tokens (causal_mask(6): true above the diagonal):\n",
                             "6 个词元上的因果自注意力(causal_mask(6):对角线以上为 true):\n")
-              << nn::terminal_heatmap(cw, {}, {}, topts);
-    nn::HeatmapOptions c;
+              << lesson::terminal_heatmap(cw, {}, {}, topts);
+    lesson::HeatmapOptions c;
     c.title = "causal self-attention: query i sees keys 0..i";
     for (int j = 0; j < 6; ++j) c.row_labels.push_back(numbered("t", j));
     c.col_labels = c.row_labels;
@@ -175,7 +175,7 @@ void show_masks(const lesson::LessonArgs& args) {
     c.vmin = 0, c.vmax = 1;
     c.show_values = true;
     const std::string causal_path = lesson::out_path(args, "causal_mask.svg");
-    nn::write_heatmap_svg(causal_path, cw, c);
+    lesson::write_heatmap_svg(causal_path, cw, c);
     std::cout << "wrote " << masked_path << "\nwrote " << causal_path << "\n\n";
 }
 
@@ -201,7 +201,7 @@ void show_kernel_regression(const lesson::LessonArgs& args) {
               << config.valid_points << lesson::tr(" validation points ==\n", " 个验证点 ==\n");
     KernelResult r;
     {
-        nn::Progress progress(config.steps, "train log sigma", std::cout);
+        lesson::Progress progress(config.steps, "train log sigma", std::cout);
         r = kernel_regression(config, [&](std::int64_t step, double loss) { progress.update(step, {{"loo mse", loss}}); });
     }
     std::printf(lesson::tr("validation MSE, predicting the training mean: %.4f\n", "验证 MSE,预测训练均值:%.4f\n"), r.mean_valid_mse);
@@ -212,7 +212,7 @@ void show_kernel_regression(const lesson::LessonArgs& args) {
     std::printf(lesson::tr("weight rows sum to 1: max |row sum - 1| = %.1e\n", "权重每行之和为 1:max |行和 - 1| = %.1e\n"),
                 max(abs(row_sums - 1.0)).item());
 
-    nn::HeatmapOptions h;
+    lesson::HeatmapOptions h;
     h.title = "kernel weights at the learned sigma (test x by training x)";
     char buf[16];
     for (double x : r.weight_x) std::snprintf(buf, sizeof buf, "%.2f", x), h.row_labels.push_back(buf);
@@ -220,20 +220,20 @@ void show_kernel_regression(const lesson::LessonArgs& args) {
     h.x_label = "training x (key)", h.y_label = "test x (query)";
     h.cell_size = 10;
     const std::string weights_path = lesson::out_path(args, "kernel_weights.svg");
-    nn::write_heatmap_svg(weights_path, r.grid_weights, h);
+    lesson::write_heatmap_svg(weights_path, r.grid_weights, h);
 
-    std::vector<nn::Series> series{{"truth 2 sin x + x", r.grid_x, r.grid_truth}};
+    std::vector<lesson::Series> series{{"truth 2 sin x + x", r.grid_x, r.grid_truth}};
     for (const WidthResult& f : r.fixed) {
         std::snprintf(buf, sizeof buf, "sigma %.2f", f.width);
         series.push_back({buf, r.grid_x, f.grid_pred});
     }
     std::snprintf(buf, sizeof buf, "learned %.3f", r.learned.width);
     series.push_back({buf, r.grid_x, r.learned.grid_pred});
-    nn::ChartOptions o;
+    lesson::ChartOptions o;
     o.title = "Nadaraya-Watson kernel regression";
     o.x_label = "x", o.y_label = "y";
     const std::string fit_path = lesson::out_path(args, "kernel_regression.svg");
-    nn::write_line_chart_svg(fit_path, series, o);
+    lesson::write_line_chart_svg(fit_path, series, o);
     std::cout << "wrote " << weights_path << "\nwrote " << fit_path << "\n";
 }
 

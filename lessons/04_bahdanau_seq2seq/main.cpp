@@ -24,10 +24,10 @@
 #include "lessons/04_bahdanau_seq2seq/training.hpp"
 #include "lessons/common/cli.hpp"
 #include "lessons/common/mine.hpp"
-#include "nn/plot/heatmap.hpp"
-#include "nn/plot/line_chart.hpp"
-#include "nn/plot/terminal.hpp"
-#include "nn/progress.hpp"
+#include "lessons/common/plot/heatmap.hpp"
+#include "lessons/common/plot/line_chart.hpp"
+#include "lessons/common/plot/terminal.hpp"
+#include "lessons/common/progress.hpp"
 
 using namespace qkv;
 using namespace qkv::lesson04;
@@ -52,7 +52,7 @@ bool use_mine = false;  // --mine: models with attention train with exercises::d
 
 Trained train_with_progress(const Task& task, TrainConfig c, const std::string& label) {
     if (use_mine && c.use_attention) c.forward = exercises::forward_mine;
-    nn::Progress progress(c.steps, label + (use_mine && c.use_attention ? " (your decoder step)" : ""), std::cout);
+    lesson::Progress progress(c.steps, label + (use_mine && c.use_attention ? " (your decoder step)" : ""), std::cout);
     return train(task, c, [&](std::int64_t step, double loss) { progress.update(step, {{"loss", loss}}); });
 }
 
@@ -60,7 +60,7 @@ Trained train_with_progress(const Task& task, TrainConfig c, const std::string& 
 // columns = the source.
 std::string write_alignment(const lesson::LessonArgs& args, const Task& task, const Evaluation& ev, std::size_t k,
                             const std::string& name, const std::string& title) {
-    nn::HeatmapOptions h;
+    lesson::HeatmapOptions h;
     h.title = title;
     h.row_labels = labels(task.tgt_vocab, ev.decoded[k], true);
     h.row_labels.resize(static_cast<std::size_t>(ev.attention[k].size(0)));
@@ -69,16 +69,16 @@ std::string write_alignment(const lesson::LessonArgs& args, const Task& task, co
     h.vmin = 0, h.vmax = 1;
     h.cell_size = 18;
     const std::string path = lesson::out_path(args, name);
-    nn::write_heatmap_svg(path, ev.attention[k], h);
+    lesson::write_heatmap_svg(path, ev.attention[k], h);
     return path;
 }
 
 void print_alignment(const Task& task, const Evaluation& ev, std::size_t k) {
     std::vector<std::string> rows = labels(task.tgt_vocab, ev.decoded[k], true);
     rows.resize(static_cast<std::size_t>(ev.attention[k].size(0)));
-    nn::TerminalHeatmapOptions t;
+    lesson::TerminalHeatmapOptions t;
     t.vmin = 0, t.vmax = 1;
-    std::cout << nn::terminal_heatmap(ev.attention[k], rows, labels(task.src_vocab, task.heldout[k].src), t);
+    std::cout << lesson::terminal_heatmap(ev.attention[k], rows, labels(task.src_vocab, task.heldout[k].src), t);
 }
 
 // The first held-out example satisfying `pred`, if any.
@@ -98,12 +98,12 @@ double mean_max_weight(const Evaluation& ev) {
 }
 
 struct Curves {
-    std::vector<nn::Series> loss;
-    std::vector<nn::Series> by_length;
+    std::vector<lesson::Series> loss;
+    std::vector<lesson::Series> by_length;
 };
 
-nn::Series loss_series(const std::string& name, const std::vector<double>& losses) {
-    nn::Series s{name, {}, {}};
+lesson::Series loss_series(const std::string& name, const std::vector<double>& losses) {
+    lesson::Series s{name, {}, {}};
     for (std::size_t i = 0; i < losses.size(); ++i) s.xs.push_back(static_cast<double>(i + 1)), s.ys.push_back(losses[i]);
     return s;
 }
@@ -165,7 +165,7 @@ void run_reversal(const lesson::LessonArgs& args, Curves& curves) {
     std::printf(lesson::tr("held-out exact match: %.3f (attention: %.3f)\n", "留出集精确匹配率:%.3f(带注意力:%.3f)\n"),
                 bev.exact_match, ev.exact_match);
     std::printf("%6s %8s %11s %14s\n", "length", "count", "attention", "no attention");
-    nn::Series with{"attention", {}, {}}, without{"no attention (final state only)", {}, {}};
+    lesson::Series with{"attention", {}, {}}, without{"no attention (final state only)", {}, {}};
     for (std::int64_t len = ro.min_len; len <= ro.max_len; ++len) {
         std::printf("%6lld %8lld %11.3f %14.3f\n", static_cast<long long>(len),
                     static_cast<long long>(ev.total_at(len)), ev.accuracy_at(len),
@@ -176,12 +176,12 @@ void run_reversal(const lesson::LessonArgs& args, Curves& curves) {
     curves.by_length = {with, without};
     curves.loss.push_back(loss_series("reversal, attention", t.losses));
     curves.loss.push_back(loss_series("reversal, no attention", base.losses));
-    nn::ChartOptions o;
+    lesson::ChartOptions o;
     o.title = "reversal: held-out exact match by input length";
     o.x_label = "input length", o.y_label = "exact match";
     o.y_min = 0, o.y_max = 1;
     const std::string path = lesson::out_path(args, "accuracy_by_length.svg");
-    nn::write_line_chart_svg(path, curves.by_length, o);
+    lesson::write_line_chart_svg(path, curves.by_length, o);
     std::cout << "wrote " << path << "\n\n";
 }
 
@@ -277,7 +277,7 @@ void run_gates(const lesson::LessonArgs& args) {
                 static_cast<long long>(o.hidden_size), static_cast<long long>(o.heldout),
                 1.0 / static_cast<double>(o.symbols));
     std::printf("%-9s %28s %16s %10s\n", "cell", "|dL/dh_1| / |dL/dh_T|: init", "trained", "accuracy");
-    std::vector<nn::Series> losses;
+    std::vector<lesson::Series> losses;
     std::vector<double> first_loss;
     std::optional<RecallModel> gru;
     for (CellKind kind : {CellKind::Tanh, CellKind::Gru}) {
@@ -343,20 +343,20 @@ void run_gates(const lesson::LessonArgs& args) {
     std::printf("a spike: one batch with every label wrong; gradient norm %.2f (a clean batch: %.4f)\n"
                 "one SGD step (lr %g) on it: held-out accuracy %.3f -> %.3f unclipped, %.3f clipped to norm %g\n",
                 d.spike_norm, d.clean_norm, lr, d.accuracy_before, d.accuracy_unclipped, d.accuracy_clipped, max_norm);
-    nn::HeatmapOptions h;
+    lesson::HeatmapOptions h;
     h.title = "GRU update gate z (1 = keep the old state) while reading " + read;
     h.col_labels = steps;
     h.x_label = "input symbol at each step", h.y_label = "hidden unit";
     h.vmin = 0, h.vmax = 1;
     h.cell_size = 14;
     std::string path = lesson::out_path(args, "gru_update_gate.svg");
-    nn::write_heatmap_svg(path, z, h);
+    lesson::write_heatmap_svg(path, z, h);
     std::cout << "wrote " << path << "\n";
-    nn::ChartOptions c;
+    lesson::ChartOptions c;
     c.title = "recall the first of " + std::to_string(o.length) + " symbols: training loss";
     c.x_label = "step", c.y_label = "cross-entropy";
     path = lesson::out_path(args, "recall_loss.svg");
-    nn::write_line_chart_svg(path, losses, c);
+    lesson::write_line_chart_svg(path, losses, c);
     std::cout << "wrote " << path << "\n";
 }
 
@@ -414,12 +414,12 @@ static int lesson_main(int argc, char** argv) {
         if (task != "gru") {
             show_article_bound();
             show_article_ner(args.seed);
-            nn::ChartOptions o;
+            lesson::ChartOptions o;
             o.title = "training loss (cross-entropy per target token)";
             o.x_label = "step", o.y_label = "loss";
             o.log_y = true;
             const std::string path = lesson::out_path(args, "loss_curves.svg");
-            nn::write_line_chart_svg(path, curves.loss, o);
+            lesson::write_line_chart_svg(path, curves.loss, o);
             std::cout << "wrote " << path << "\n";
         }
         if (task == "all") std::cout << "\n";

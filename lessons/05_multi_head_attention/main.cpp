@@ -20,11 +20,11 @@
 #include "lessons/05_multi_head_attention/model.hpp"
 #include "lessons/common/cli.hpp"
 #include "lessons/common/mine.hpp"
-#include "nn/plot/heatmap.hpp"
-#include "nn/plot/line_chart.hpp"
-#include "nn/plot/terminal.hpp"
+#include "lessons/common/plot/heatmap.hpp"
+#include "lessons/common/plot/line_chart.hpp"
+#include "lessons/common/plot/terminal.hpp"
+#include "lessons/common/progress.hpp"
 #include "nn/positional.hpp"
-#include "nn/progress.hpp"
 
 using namespace qkv;
 using namespace qkv::lesson05;
@@ -108,32 +108,32 @@ void show_positions(const lesson::LessonArgs& args) {
                 static_cast<long long>(d));
     const Tensor pe = nn::sinusoidal_table(L, d);  // (L, d)
     const std::int64_t shown = 18;                  // positions in the heatmap: an SVG element per cell, keep the file small
-    nn::HeatmapOptions h;
+    lesson::HeatmapOptions h;
     h.title = "sinusoidal positional encoding (" + std::to_string(shown) + " positions x " + std::to_string(d) + " dims)";
     h.x_label = "dimension", h.y_label = "position";
     h.vmin = -1, h.vmax = 1;
     h.cell_size = 9;
     const std::string heat_path = lesson::out_path(args, "sinusoidal_pe.svg");
-    nn::write_heatmap_svg(heat_path, pe.narrow(0, 0, shown), h);  // (shown, d)
+    lesson::write_heatmap_svg(heat_path, pe.narrow(0, 0, shown), h);  // (shown, d)
 
-    std::vector<nn::Series> columns;
+    std::vector<lesson::Series> columns;
     for (std::int64_t j : {4, 5, 10, 20}) {
         char name[48];
         std::snprintf(name, sizeof name, "dim %lld (%s, w = %.3g)", static_cast<long long>(j), j % 2 ? "cos" : "sin",
                       std::pow(10000.0, -static_cast<double>(j - j % 2) / static_cast<double>(d)));
-        nn::Series s{name, {}, {}};
+        lesson::Series s{name, {}, {}};
         for (std::int64_t pos = 0; pos < L; ++pos) {
             s.xs.push_back(static_cast<double>(pos));
             s.ys.push_back(pe.at({pos, j}));
         }
         columns.push_back(s);
     }
-    nn::ChartOptions o;
+    lesson::ChartOptions o;
     o.title = "columns of the sinusoidal encoding";
     o.x_label = "position", o.y_label = "PE(pos, dim)";
     o.y_min = -1.1, o.y_max = 1.1;
     const std::string cols_path = lesson::out_path(args, "sinusoidal_columns.svg");
-    nn::write_line_chart_svg(cols_path, columns, o);
+    lesson::write_line_chart_svg(cols_path, columns, o);
     std::cout << "wrote " << heat_path << "\nwrote " << cols_path << "\n\n";
 }
 
@@ -175,7 +175,7 @@ void show_task(const TaskConfig& task, const TrainConfig& config, const TaskBatc
 // Trains the same model with sinusoidal, learned and no positions; draws the loss curves and
 // returns the sinusoidal model, whose heads part 4 looks at.
 PairModel train_models(const lesson::LessonArgs& args, const TaskConfig& task, const TrainConfig& config) {
-    std::vector<nn::Series> curves;
+    std::vector<lesson::Series> curves;
     std::optional<PairModel> sinusoidal;
     for (Positions p : {Positions::Sinusoidal, Positions::Learned, Positions::None}) {
         ModelConfig mc;
@@ -188,7 +188,7 @@ PairModel train_models(const lesson::LessonArgs& args, const TaskConfig& task, c
             };
         TrainResult r;
         {
-            nn::Progress progress(config.steps, "positions " + positions_name(p) + (use_mine ? " (your attention)" : ""),
+            lesson::Progress progress(config.steps, "positions " + positions_name(p) + (use_mine ? " (your attention)" : ""),
                                   std::cout);
             r = train(model, task, config, [&](std::int64_t step, double loss) { progress.update(step, {{"loss", loss}}); });
         }
@@ -198,7 +198,7 @@ PairModel train_models(const lesson::LessonArgs& args, const TaskConfig& task, c
             std::printf(lesson::tr("  (the best an order-blind model can expect on these sequences: %.4f; see order_blind_ceiling)\n",
                                    "  (不看顺序的模型在这些序列上最多能期望:%.4f;见 order_blind_ceiling)\n"),
                         order_blind_ceiling(task, held_out_batch(task, config.held_out, config.seed)));
-        nn::Series s{positions_name(p), {}, {}};
+        lesson::Series s{positions_name(p), {}, {}};
         for (std::size_t i = 0; i < r.losses.size(); i += 4) {  // every 4th step keeps the picture small
             s.xs.push_back(static_cast<double>(i + 1));
             s.ys.push_back(r.losses[i]);
@@ -206,12 +206,12 @@ PairModel train_models(const lesson::LessonArgs& args, const TaskConfig& task, c
         curves.push_back(s);
         if (p == Positions::Sinusoidal) sinusoidal = model;  // a copy shares the trained parameters
     }
-    nn::ChartOptions o;
+    lesson::ChartOptions o;
     o.title = "training loss, by positional encoding";
     o.x_label = "step", o.y_label = "cross-entropy";
     o.log_y = true;
     const std::string loss_path = lesson::out_path(args, "loss.svg");
-    nn::write_line_chart_svg(loss_path, curves, o);
+    lesson::write_line_chart_svg(loss_path, curves, o);
     std::cout << "wrote " << loss_path << "\n";
     return *sinusoidal;
 }
@@ -234,7 +234,7 @@ void show_heads(const lesson::LessonArgs& args, PairModel& model, const TaskConf
         out = model.forward(example.ids);
     }
     std::vector<std::vector<Tensor>> grid;  // grid[layer][head]: (T, T)
-    nn::TerminalHeatmapOptions topts;
+    lesson::TerminalHeatmapOptions topts;
     topts.vmin = 0, topts.vmax = 1;
     for (std::size_t l = 0; l < out.weights.size(); ++l) {
         grid.emplace_back();
@@ -242,16 +242,16 @@ void show_heads(const lesson::LessonArgs& args, PairModel& model, const TaskConf
             const Tensor w = out.weights[l].data().select(0, 0).select(0, h);  // (T, T)
             grid.back().push_back(w);
             std::cout << "layer " << l << " head " << h << " on the example (rows: queries, columns: keys):\n"
-                      << nn::terminal_heatmap(w, labels, labels, topts);
+                      << lesson::terminal_heatmap(w, labels, labels, topts);
         }
     }
-    nn::GridOptions g;
+    lesson::GridOptions g;
     g.title = "attention of the trained model (sinusoidal positions), layers x heads";
     g.row_labels = labels, g.col_labels = labels;
     g.vmin = 0, g.vmax = 1;
     g.cell_size = 16;
     const std::string grid_path = lesson::out_path(args, "heads_grid.svg");
-    nn::write_heatmap_grid_svg(grid_path, grid, g);
+    lesson::write_heatmap_grid_svg(grid_path, grid, g);
     std::cout << "wrote " << grid_path << "\n";
 }
 

@@ -16,10 +16,10 @@
 #include "lessons/06_transformer/training.hpp"
 #include "lessons/common/cli.hpp"
 #include "lessons/common/mine.hpp"
-#include "nn/plot/heatmap.hpp"
-#include "nn/plot/line_chart.hpp"
-#include "nn/plot/terminal.hpp"
-#include "nn/progress.hpp"
+#include "lessons/common/plot/heatmap.hpp"
+#include "lessons/common/plot/line_chart.hpp"
+#include "lessons/common/plot/terminal.hpp"
+#include "lessons/common/progress.hpp"
 #include "nn/transformer/label_smoothing.hpp"
 
 using namespace qkv;
@@ -43,8 +43,8 @@ std::vector<std::string> labels(const std::vector<std::string>& vocab, const std
 }
 
 // The mean of each window of `w` consecutive values, for a readable training-loss curve.
-nn::Series windowed(const std::string& name, const std::vector<double>& xs, const std::vector<double>& ys, std::size_t w) {
-    nn::Series s{name, {}, {}};
+lesson::Series windowed(const std::string& name, const std::vector<double>& xs, const std::vector<double>& ys, std::size_t w) {
+    lesson::Series s{name, {}, {}};
     for (std::size_t i = 0; i + w <= ys.size(); i += w) {
         double total = 0;
         for (std::size_t j = i; j < i + w; ++j) total += ys[j];
@@ -59,7 +59,7 @@ TaskReport run_task(Task task, const TrainConfig& config) {
     std::printf(lesson::tr("== %s ==\n", "== 任务:%s ==\n"), task_name(task));
     TaskReport r{task, {}, {}, pass_mark(task)};
     {
-        nn::Progress progress(config.steps, task_name(task), std::cout);
+        lesson::Progress progress(config.steps, task_name(task), std::cout);
         r.trained = train(spec, config, [&](std::int64_t step, double loss, nn::Transformer&) {
             progress.update(step, {{"loss", loss}});
         });
@@ -117,13 +117,13 @@ std::vector<std::string> draw_attention(const TaskReport& r, const TrainConfig& 
     std::vector<std::string> paths;
     const auto write = [&](const std::string& file, const std::string& title, const std::vector<Tensor>& w,
                            const std::vector<std::string>& rows, const std::vector<std::string>& cols) {
-        nn::GridOptions g;
+        lesson::GridOptions g;
         g.title = title;
         g.row_labels = rows, g.col_labels = cols;
         g.vmin = 0, g.vmax = 1;
         g.cell_size = 18;
         paths.push_back(lesson::out_path(args, file));
-        nn::write_heatmap_grid_svg(paths.back(), grid_of(w), g);
+        lesson::write_heatmap_grid_svg(paths.back(), grid_of(w), g);
     };
     write(name + "_cross_attention.svg", name + ": cross-attention, rows = output word, columns = source word",
           a.cross, out, src);
@@ -135,11 +135,11 @@ std::vector<std::string> draw_attention(const TaskReport& r, const TrainConfig& 
               out, in);
         // The last layer's cross-attention, averaged over heads, in the terminal.
         const Tensor last = mean(a.cross.back().select(0, 0), {0});  // (Tt, Ts)
-        nn::TerminalHeatmapOptions t;
+        lesson::TerminalHeatmapOptions t;
         t.vmin = 0, t.vmax = 1;
         std::cout << lesson::tr("cross-attention of the last decoder layer (mean over heads), output word x source word:\n",
                                 "最后一个解码器层的交叉注意力(各头平均),输出词 x 源词:\n")
-                  << nn::terminal_heatmap(last, out, src, t) << "\n";
+                  << lesson::terminal_heatmap(last, out, src, t) << "\n";
     }
     return paths;
 }
@@ -244,24 +244,24 @@ int run(const lesson::LessonArgs& args, const TrainConfig& config, const std::ve
 
     // The learning rate (the same schedule for every task) and the loss curves.
     const TrainResult& first = reports[0].trained;
-    nn::ChartOptions lo;
+    lesson::ChartOptions lo;
     lo.title = "learning rate: linear warmup, then 1/sqrt(step)";
     lo.x_label = "step", lo.y_label = "lr";
     paths.push_back(lesson::out_path(args, "learning_rate.svg"));
-    nn::write_line_chart_svg(paths.back(), {{"Noam schedule", first.steps, first.lr}}, lo);
+    lesson::write_line_chart_svg(paths.back(), {{"Noam schedule", first.steps, first.lr}}, lo);
 
-    std::vector<nn::Series> curves;
+    std::vector<lesson::Series> curves;
     const std::size_t window = std::max<std::size_t>(1, static_cast<std::size_t>(config.steps / 50));
     for (const TaskReport& r : reports) {
         curves.push_back(windowed(std::string(task_name(r.task)) + " train", r.trained.steps, r.trained.train_loss, window));
         curves.push_back({std::string(task_name(r.task)) + " held-out", r.trained.curve_steps, r.trained.held_loss});
     }
-    nn::ChartOptions co;
+    lesson::ChartOptions co;
     co.title = "label-smoothed cross-entropy";
     co.x_label = "step", co.y_label = "loss";
     co.y_min = 0;
     paths.push_back(lesson::out_path(args, "loss.svg"));
-    nn::write_line_chart_svg(paths.back(), curves, co);
+    lesson::write_line_chart_svg(paths.back(), curves, co);
 
     std::printf("\n");
     for (const std::string& p : paths) std::printf("wrote %s\n", p.c_str());

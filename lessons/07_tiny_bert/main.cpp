@@ -25,11 +25,11 @@
 #include "lessons/common/cli.hpp"
 #include "lessons/common/smooth.hpp"
 #include "lessons/common/mine.hpp"
+#include "lessons/common/plot/heatmap.hpp"
+#include "lessons/common/plot/line_chart.hpp"
+#include "lessons/common/plot/terminal.hpp"
+#include "lessons/common/progress.hpp"
 #include "nn/bert/hf_checkpoint.hpp"
-#include "nn/plot/heatmap.hpp"
-#include "nn/plot/line_chart.hpp"
-#include "nn/plot/terminal.hpp"
-#include "nn/progress.hpp"
 
 using namespace qkv;
 using namespace qkv::lesson07;
@@ -136,7 +136,7 @@ void pretrain_and_report(nn::BertForPreTraining& model, const LessonData& data, 
     PretrainCurves curves;
     {
         const char* label = s.pretrain.mlm_loss ? "pre-train (your masking and loss)" : "pre-train";
-        nn::Progress progress(s.pretrain.steps, label, std::cout);
+        lesson::Progress progress(s.pretrain.steps, label, std::cout);
         curves = pretrain(model, data, s.pretrain, [&](std::int64_t step, double mlm, double nsp) {
             progress.update(step, {{"mlm", mlm}, {"nsp", nsp}});
         });
@@ -157,13 +157,13 @@ void pretrain_and_report(nn::BertForPreTraining& model, const LessonData& data, 
                            "  下一句预测准确率 %.3f   (一半句子对是 IsNext,一半是 NotNext)\n"),
                 m.nsp_accuracy);
 
-    nn::ChartOptions o;
+    lesson::ChartOptions o;
     o.title = "Pre-training loss (running mean of 20 steps)";
     o.x_label = "step";
     o.y_label = "cross-entropy";
     o.log_y = true;
     const std::string path = lesson::out_path(args, "pretraining_loss.svg");
-    nn::write_line_chart_svg(path,
+    lesson::write_line_chart_svg(path,
                              {{"MLM (chosen positions)", curves.steps, smooth(curves.mlm_loss, 20)},
                               {"NSP", curves.steps, smooth(curves.nsp_loss, 20)}},
                              o);
@@ -210,18 +210,18 @@ void show_what_it_learned(nn::BertForPreTraining& model, const LessonData& data,
     }
     std::cout << "\nattention on \"[CLS] " << a << " [SEP] " << b << " [SEP]\"; the [CLS] query's weights, one row per "
               << "layer and head:\n";
-    nn::TerminalHeatmapOptions to;
+    lesson::TerminalHeatmapOptions to;
     to.vmin = 0, to.vmax = 1;
-    std::cout << nn::terminal_heatmap(cls_rows, head_names, tokens, to);
+    std::cout << lesson::terminal_heatmap(cls_rows, head_names, tokens, to);
 
-    nn::GridOptions go;
+    lesson::GridOptions go;
     go.title = "Every head of every layer (rows: queries, columns: keys)";
     go.row_labels = tokens;
     go.col_labels = tokens;
     go.vmin = 0, go.vmax = 1;
     const std::string grid_path = lesson::out_path(args, "attention_heads.svg");
-    nn::write_heatmap_grid_svg(grid_path, grid, go);
-    nn::HeatmapOptions ho;
+    lesson::write_heatmap_grid_svg(grid_path, grid, go);
+    lesson::HeatmapOptions ho;
     ho.title = "[CLS] attention: what the pooled vector reads";
     ho.row_labels = head_names;
     ho.col_labels = tokens;
@@ -229,7 +229,7 @@ void show_what_it_learned(nn::BertForPreTraining& model, const LessonData& data,
     ho.y_label = "layer, head";
     ho.vmin = 0, ho.vmax = 1;
     const std::string cls_path = lesson::out_path(args, "cls_attention.svg");
-    nn::write_heatmap_svg(cls_path, cls_rows, ho);
+    lesson::write_heatmap_svg(cls_path, cls_rows, ho);
     written.push_back(grid_path);
     written.push_back(cls_path);
     std::cout << "\n";
@@ -263,7 +263,7 @@ void finetune_and_report(nn::BertForPreTraining& model, const nn::BertTokenizer&
             for (std::size_t i = 0; i < ys.size(); ++i) ys[i] += r.eval_accuracy[i] / static_cast<double>(runs.size());
         return ys;
     };
-    std::vector<nn::Series> series = {{"from pre-trained (mean)", c.pretrained[0].eval_steps, mean_curve(c.pretrained)},
+    std::vector<lesson::Series> series = {{"from pre-trained (mean)", c.pretrained[0].eval_steps, mean_curve(c.pretrained)},
                                       {"from scratch (mean)", c.scratch[0].eval_steps, mean_curve(c.scratch)}};
     for (std::size_t k = 0; k < c.pretrained.size(); ++k) {
         series.push_back({"pre-trained, seed " + std::to_string(args.seed + k), c.pretrained[k].eval_steps,
@@ -271,14 +271,14 @@ void finetune_and_report(nn::BertForPreTraining& model, const nn::BertTokenizer&
         series.push_back(
             {"scratch, seed " + std::to_string(args.seed + k), c.scratch[k].eval_steps, c.scratch[k].eval_accuracy});
     }
-    nn::ChartOptions o;
+    lesson::ChartOptions o;
     o.title = "Fine-tuning with 100 labels: held-out accuracy";
     o.x_label = "step";
     o.y_label = "accuracy";
     o.y_min = 0.4, o.y_max = 1.0;
     o.width = 760;
     const std::string path = lesson::out_path(args, "finetuning_curves.svg");
-    nn::write_line_chart_svg(path, series, o);
+    lesson::write_line_chart_svg(path, series, o);
     written.push_back(path);
 }
 

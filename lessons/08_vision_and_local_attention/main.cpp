@@ -24,11 +24,11 @@
 #include "lessons/08_vision_and_local_attention/exercises/local_vision.hpp"
 #include "lessons/common/cli.hpp"
 #include "lessons/common/mine.hpp"
+#include "lessons/common/plot/heatmap.hpp"
+#include "lessons/common/plot/line_chart.hpp"
+#include "lessons/common/plot/terminal.hpp"
+#include "lessons/common/progress.hpp"
 #include "nn/attention/masks.hpp"
-#include "nn/plot/heatmap.hpp"
-#include "nn/plot/line_chart.hpp"
-#include "nn/plot/terminal.hpp"
-#include "nn/progress.hpp"
 #include "tensor/atomic_file.hpp"
 
 using namespace qkv;
@@ -131,12 +131,12 @@ void part1(const LessonSettings& s, const lesson::LessonArgs& args, bool mine, W
                 ll(s.vit_train.batch_size), s.vit_train.lr);
     TrainResult vit_run, base_run;
     {
-        nn::Progress progress(s.vit_train.steps, "ViT", std::cout);
+        lesson::Progress progress(s.vit_train.steps, "ViT", std::cout);
         vit_run = train_vit(models, data, s.vit_train,
                                    [&](std::int64_t step, double loss) { progress.update(step, {{"loss", loss}}); });
     }
     {
-        nn::Progress progress(s.baseline_train.steps, "bag of patches", std::cout);
+        lesson::Progress progress(s.baseline_train.steps, "bag of patches", std::cout);
         base_run = train_baseline(models, data, s.baseline_train,
                                     [&](std::int64_t step, double loss) { progress.update(step, {{"loss", loss}}); });
     }
@@ -157,10 +157,10 @@ void part1(const LessonSettings& s, const lesson::LessonArgs& args, bool mine, W
     }
     const Tensor cross = samples[2].cls_attention;  // (H, N)
     std::cout << "\nthe [CLS] query of the last layer on the cross above, each head's weights on the 4x4 patch grid:\n";
-    nn::TerminalHeatmapOptions to;
+    lesson::TerminalHeatmapOptions to;
     to.vmin = 0;
     for (std::int64_t h = 0; h < cross.size(0); ++h) {
-        std::cout << "head " << h << ":\n" << nn::terminal_heatmap(cross.select(0, h).reshape({4, 4}), {"r0", "r1", "r2", "r3"},
+        std::cout << "head " << h << ":\n" << lesson::terminal_heatmap(cross.select(0, h).reshape({4, 4}), {"r0", "r1", "r2", "r3"},
                                                                   {"c0", "c1", "c2", "c3"}, to);
     }
     const std::string overlay = lesson::out_path(args, "vit_cls_attention.svg");
@@ -177,27 +177,27 @@ void part1(const LessonSettings& s, const lesson::LessonArgs& args, bool mine, W
     std::vector<std::string> names;
     for (std::int64_t n = 0; n < g * g; ++n) names.push_back("r" + std::to_string(n / g) + "c" + std::to_string(n % g));
     for (std::int64_t n = 0; n < g * g; ++n) grid[static_cast<std::size_t>(n / g)].push_back(sim.select(0, n).reshape({g, g}));
-    nn::GridOptions go;
+    lesson::GridOptions go;
     go.title = "Position embeddings: each patch's similarity to every other, laid out on the image grid";
     go.row_titles = {"row 0", "row 1", "row 2", "row 3"};
     go.col_titles = {"col 0", "col 1", "col 2", "col 3"};
     go.vmin = -1, go.vmax = 1;
     go.cell_size = 14;
     const std::string grid_path = lesson::out_path(args, "vit_position_similarity_grid.svg");
-    nn::write_heatmap_grid_svg(grid_path, grid, go);
-    nn::HeatmapOptions ho;
+    lesson::write_heatmap_grid_svg(grid_path, grid, go);
+    lesson::HeatmapOptions ho;
     ho.title = "Cosine similarity of the learned position embeddings (patches row by row)";
     ho.row_labels = names, ho.col_labels = names;
     ho.vmin = -1, ho.vmax = 1;
     ho.cell_size = 22;
     const std::string sim_path = lesson::out_path(args, "vit_position_similarity.svg");
-    nn::write_heatmap_svg(sim_path, sim, ho);
-    nn::ChartOptions co;
+    lesson::write_heatmap_svg(sim_path, sim, ho);
+    lesson::ChartOptions co;
     co.title = "Part 1: training loss (running mean of 20 steps)";
     co.x_label = "step", co.y_label = "cross-entropy";
     co.log_y = true;
     const std::string loss_path = lesson::out_path(args, "vit_training_loss.svg");
-    nn::write_line_chart_svg(loss_path,
+    lesson::write_line_chart_svg(loss_path,
                              {{"ViT", vit_run.steps, smooth(vit_run.loss, 20)},
                               {"bag of patches", base_run.steps, smooth(base_run.loss, 20)}},
                              co);
@@ -253,7 +253,7 @@ void part2(const LessonSettings& s, const lesson::LessonArgs& args, bool mine, W
     std::vector<std::vector<Tensor>> cls_rows;  // [model][layer] -> (T) the [CLS] row, head-averaged
     std::vector<std::string> row_names;
     Tensor cls_map = zeros({static_cast<std::int64_t>(kinds.size()) * c.num_layers, c.tokens()});
-    std::vector<nn::Series> curves;
+    std::vector<lesson::Series> curves;
     for (std::size_t m = 0; m < kinds.size(); ++m) {
         LongRangeClassifier model = make_long_range_model(kinds[m], s, args.seed);
         if (mine && kinds[m] != AttentionKind::Global)  // exercises 08.2 and 08.4: your masks train the models
@@ -262,7 +262,7 @@ void part2(const LessonSettings& s, const lesson::LessonArgs& args, bool mine, W
                                : exercises::band_mask(c.tokens(), c.window));
         TrainResult run;
         {
-            nn::Progress progress(s.long_train.steps, kind_name(kinds[m]), std::cout);
+            lesson::Progress progress(s.long_train.steps, kind_name(kinds[m]), std::cout);
             run = train_long_range(model, data, s.long_train,
                                    [&](std::int64_t step, double loss) { progress.update(step, {{"loss", loss}}); });
         }
@@ -297,30 +297,30 @@ void part2(const LessonSettings& s, const lesson::LessonArgs& args, bool mine, W
 
     std::vector<std::string> tok;
     for (std::int64_t id : ids) tok.push_back(token_label(id, c.symbols));
-    nn::HeatmapOptions ho;
+    lesson::HeatmapOptions ho;
     ho.title = "Where [CLS] looks, each model and layer (mean of heads); the mark is " + tok[static_cast<std::size_t>(mark)];
     ho.row_labels = row_names, ho.col_labels = tok;
     ho.x_label = "key", ho.y_label = "model, layer";
     ho.vmin = 0, ho.vmax = 1;
     ho.cell_size = 13;
     const std::string cls_path = lesson::out_path(args, "long_range_cls_attention.svg");
-    nn::write_heatmap_svg(cls_path, cls_map, ho);
-    nn::HeatmapOptions mo;
+    lesson::write_heatmap_svg(cls_path, cls_map, ho);
+    lesson::HeatmapOptions mo;
     mo.vmin = 0, mo.vmax = 1;
     mo.cell_size = 16;
     mo.x_label = "key", mo.y_label = "query";
     mo.title = "band_mask(16, 2): yellow = masked (true), dark = may attend";
     const std::string band_path = lesson::out_path(args, "mask_band.svg");
-    nn::write_heatmap_svg(band_path, nn::attention::band_mask(16, 2), mo);
+    lesson::write_heatmap_svg(band_path, nn::attention::band_mask(16, 2), mo);
     mo.title = "band_global_mask(16, 2, {0}): token 0 sees all keys, all queries see it";
     const std::string global_path = lesson::out_path(args, "mask_band_global.svg");
-    nn::write_heatmap_svg(global_path, nn::attention::band_global_mask(16, 2, {0}), mo);
-    nn::ChartOptions co;
+    lesson::write_heatmap_svg(global_path, nn::attention::band_global_mask(16, 2, {0}), mo);
+    lesson::ChartOptions co;
     co.title = "Part 2: training loss (running mean of 20 steps)";
     co.x_label = "step", co.y_label = "cross-entropy";
     co.log_y = true;
     const std::string loss_path = lesson::out_path(args, "long_range_training_loss.svg");
-    nn::write_line_chart_svg(loss_path, curves, co);
+    lesson::write_line_chart_svg(loss_path, curves, co);
     written.insert(written.end(), {band_path, global_path, cls_path, loss_path});
 
     // Cost as T grows.
@@ -344,18 +344,18 @@ void part2(const LessonSettings& s, const lesson::LessonArgs& args, bool mine, W
     }
     std::printf("  per token: global scores T keys; local at most 2w+1 = %lld; local+[CLS] about 2w+3\n\n",
                 ll(2 * c.window + 1));
-    nn::ChartOptions sc;
+    lesson::ChartOptions sc;
     sc.title = "Scores computed per token (counted)";
     sc.x_label = "sequence length T";
     sc.y_label = "scores per token";
     sc.log_y = true;
     const std::string scores_path = lesson::out_path(args, "cost_scores_per_token.svg");
-    nn::write_line_chart_svg(scores_path,
+    lesson::write_line_chart_svg(scores_path,
                              {{"global", ts, gsc}, {"local, w = 2", ts, lsc}, {"local + 1 global token", ts, lgsc}}, sc);
     sc.title = "Time of one attention (measured, best of a few runs)";
     sc.y_label = "milliseconds";
     const std::string time_path = lesson::out_path(args, "cost_time.svg");
-    nn::write_line_chart_svg(time_path, {{"global (all T^2 scores)", ts, gms}, {"sliding window, w = 2", ts, lms}}, sc);
+    lesson::write_line_chart_svg(time_path, {{"global (all T^2 scores)", ts, gms}, {"sliding window, w = 2", ts, lms}}, sc);
     written.insert(written.end(), {scores_path, time_path});
 }
 
@@ -371,7 +371,7 @@ void part3(const LessonSettings& s, const lesson::LessonArgs& args, Written& wri
     std::printf("pre-training (lesson07::pretrain, MLM + NSP): %lld documents, %lld steps of %lld pairs\n",
                 ll(s.bert_train_docs), ll(p.steps), ll(p.batch_size));
     {
-        nn::Progress progress(p.steps, "pre-train", std::cout);
+        lesson::Progress progress(p.steps, "pre-train", std::cout);
         lesson07::pretrain(model, data, p, [&](std::int64_t step, double mlm, double nsp) {
             progress.update(step, {{"mlm", mlm}, {"nsp", nsp}});
         });
@@ -410,18 +410,18 @@ void part3(const LessonSettings& s, const lesson::LessonArgs& args, Written& wri
     std::vector<std::string> layers, heads;
     for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) layers.push_back("layer " + std::to_string(l));
     for (std::int64_t h = 0; h < c.num_attention_heads; ++h) heads.push_back("head " + std::to_string(h));
-    nn::HeatmapOptions ho;
+    lesson::HeatmapOptions ho;
     ho.title = "Masked-token accuracy lost when the head is zeroed";
     ho.row_labels = layers, ho.col_labels = heads;
     ho.show_values = true;
     ho.cell_size = 60;
     ho.vmin = 0;
     const std::string drop_path = lesson::out_path(args, "bert_head_ablation.svg");
-    nn::write_heatmap_svg(drop_path, drops, ho);
+    lesson::write_heatmap_svg(drop_path, drops, ho);
     ho.title = "How peaked each head's maps are (mean largest weight of a row)";
     ho.vmin = 0, ho.vmax = 1;
     const std::string peak_path = lesson::out_path(args, "bert_head_peakedness.svg");
-    nn::write_heatmap_svg(peak_path, peaks, ho);
+    lesson::write_heatmap_svg(peak_path, peaks, ho);
     written.insert(written.end(), {drop_path, peak_path});
 }
 

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cmath>
 
-#include "nn/plot/svg.hpp"
+#include "lessons/common/plot/svg.hpp"
 
 namespace qkv::lesson08 {
 
-namespace svg = nn::svg;
+namespace svg = lesson::svg;
 
 namespace {
 

@@ -23,8 +23,8 @@
 #include "nn/attention/attention_row.hpp"
 #include "nn/attention/memory_efficient.hpp"
 #include "nn/attention/scaled_dot_product.hpp"
-#include "nn/plot/heatmap.hpp"
-#include "nn/plot/line_chart.hpp"
+#include "lessons/common/plot/heatmap.hpp"
+#include "lessons/common/plot/line_chart.hpp"
 #include "nn/transformer/kv_cache.hpp"
 #include "tensor/storage.hpp"
 
@@ -62,7 +62,7 @@ void memory_vs_length(const lesson::LessonArgs& args, std::int64_t naive_max_t) 
     std::cout << "== 1. The (T, T) matrix: peak memory of forward + backward, B = 1, H = 1, d = 32, float32 ==\n";
     std::cout << "   counted: tensor bytes in use at the peak; resident: what Linux adds to the process (VmHWM)\n";
     std::cout << "   T   one (T,T) matrix   naive: counted  resident   tiled: counted  resident\n";
-    nn::Series naive{"naive (counted)", {}, {}}, tiled{"tiled (counted)", {}, {}}, matrix{"one (T, T) float32 matrix", {}, {}};
+    lesson::Series naive{"naive (counted)", {}, {}}, tiled{"tiled (counted)", {}, {}}, matrix{"one (T, T) float32 matrix", {}, {}};
     const std::int64_t max_t = args.quick ? 2048 : 8192;
     const auto mb_text = [](const std::optional<double>& mb, int decimals) {
         if (!mb) return std::string("        -");
@@ -93,13 +93,13 @@ void memory_vs_length(const lesson::LessonArgs& args, std::int64_t naive_max_t) 
         if (naive_mb) naive.xs.push_back(static_cast<double>(T)), naive.ys.push_back(std::max(naive_mb->counted_mb, 0.01));
         tiled.xs.push_back(static_cast<double>(T)), tiled.ys.push_back(std::max(tiled_mb.counted_mb, 0.01));
     }
-    nn::ChartOptions o;
+    lesson::ChartOptions o;
     o.title = "Peak memory, attention forward + backward";
     o.x_label = "sequence length T";
     o.y_label = "MB of tensors at the peak (B = H = 1, d = 32)";
     o.log_y = true;
     const std::string path = lesson::out_path(args, "memory_vs_T.svg");
-    nn::write_line_chart_svg(path, {naive, tiled, matrix}, o);
+    lesson::write_line_chart_svg(path, {naive, tiled, matrix}, o);
     std::cout << "(naive measured up to T = " << naive_max_t << "; above, one matrix alone is the lower bound)\n";
     std::cout << "wrote " << path << "\n\n";
 }
@@ -213,14 +213,14 @@ void block_sparsity(const lesson::LessonArgs& args) {
         panels.push_back(coarse(map, 64));  // one cell per 64 x 64 tile
         titles.push_back(name);
     }
-    nn::GridOptions g;
+    lesson::GridOptions g;
     g.title = "Scores computed (yellow) and tiles skipped (dark), T = 1024, 64 x 64 tiles";
     g.col_titles = titles;
     g.row_titles = {""};
     g.vmin = 0, g.vmax = 1;
     g.cell_size = 10;
     const std::string path = lesson::out_path(args, "block_sparsity.svg");
-    nn::write_heatmap_grid_svg(path, {panels}, g);
+    lesson::write_heatmap_grid_svg(path, {panels}, g);
     std::cout << "wrote " << path << "\n\n";
 }
 
@@ -256,18 +256,18 @@ void padding_vs_packing(const lesson::LessonArgs& args) {
                 padded.seconds / packed.seconds);
     std::printf("  loss: first step %.4f, last step %.4f (padded) / %.4f (packed); max |padded - packed| over %d steps %.1e\n",
                 padded.losses.front(), padded.losses.back(), packed.losses.back(), static_cast<int>(steps), loss_diff);
-    nn::Series a{"padded", {}, {}}, b{"packed", {}, {}};
+    lesson::Series a{"padded", {}, {}}, b{"packed", {}, {}};
     for (std::size_t i = 0; i < padded.step_seconds.size(); ++i) {
         a.xs.push_back(static_cast<double>(i + 1)), a.ys.push_back(1e3 * padded.step_seconds[i]);
         b.xs.push_back(static_cast<double>(i + 1)), b.ys.push_back(1e3 * packed.step_seconds[i]);
     }
-    nn::ChartOptions o;
+    lesson::ChartOptions o;
     o.title = "Time per training step, padded vs packed (the same sentences)";
     o.x_label = "step";
     o.y_label = "CPU ms";
     o.y_min = 0;
     const std::string path = lesson::out_path(args, "step_time_padded_vs_packed.svg");
-    nn::write_line_chart_svg(path, {a, b}, o);
+    lesson::write_line_chart_svg(path, {a, b}, o);
     std::cout << "wrote " << path << "\n\n";
 }
 
@@ -304,7 +304,7 @@ void kv_cache(const lesson::LessonArgs& args) {
         ids_slow = concat({ids_slow, next_slow.unsqueeze(1)}, 1);
         ids_fast = concat({ids_fast, next_fast.unsqueeze(1)}, 1);
     }
-    nn::Series a{"no cache (re-run the prefix)", {}, {}}, b{"KV cache", {}, {}};
+    lesson::Series a{"no cache (re-run the prefix)", {}, {}}, b{"KV cache", {}, {}};
     double total_slow = 0, total_fast = 0;
     for (std::int64_t t = 0; t < steps; ++t) {
         a.xs.push_back(static_cast<double>(t + 1)), a.ys.push_back(1e3 * slow[static_cast<std::size_t>(t)]);
@@ -316,13 +316,13 @@ void kv_cache(const lesson::LessonArgs& args) {
                     1e3 * slow[static_cast<std::size_t>(t - 1)], 1e3 * fast[static_cast<std::size_t>(t - 1)]);
     std::printf("  all %lld tokens: %.1f CPU ms vs %.1f (%.1fx less); the same tokens: %s\n", static_cast<long long>(steps),
                 1e3 * total_slow, 1e3 * total_fast, total_slow / total_fast, equal(ids_slow, ids_fast) ? "yes" : "NO");
-    nn::ChartOptions o;
+    lesson::ChartOptions o;
     o.title = "Time to decode one token, with and without the KV cache";
     o.x_label = "tokens decoded so far";
     o.y_label = "CPU ms per token (B = 8)";
     o.y_min = 0;
     const std::string path = lesson::out_path(args, "kv_cache_time_per_token.svg");
-    nn::write_line_chart_svg(path, {a, b}, o);
+    lesson::write_line_chart_svg(path, {a, b}, o);
     std::cout << "wrote " << path << "\n\n";
 }
 

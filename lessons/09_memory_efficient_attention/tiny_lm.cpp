@@ -4,10 +4,10 @@
 #include <ctime>
 #include <cmath>
 
+#include "lessons/common/progress.hpp"
 #include "nn/data/batch.hpp"
 #include "nn/data/packing.hpp"
 #include "nn/optim/adam.hpp"
-#include "nn/progress.hpp"
 #include "tensor/storage.hpp"
 
 namespace qkv::lesson09 {
@@ -99,7 +99,7 @@ EpochReport train_epoch(TinyLM& model, const std::vector<std::vector<std::int64_
     nn::Adam adam(model.parameters(), lr);
     EpochReport r;
     const std::int64_t steps = (static_cast<std::int64_t>(sentences.size()) + batch - 1) / batch;
-    nn::Progress progress(steps, packed ? "packed" : "padded");
+    lesson::Progress progress(steps, packed ? "packed" : "padded");
     const std::clock_t start = std::clock();  // CPU time (all threads): see main.cpp
     for (std::size_t first = 0; first < sentences.size(); first += static_cast<std::size_t>(batch)) {
         const std::size_t last = std::min(sentences.size(), first + static_cast<std::size_t>(batch));

@@ -26,11 +26,11 @@
 #include "lessons/common/cli.hpp"
 #include "lessons/common/cpu_seconds.hpp"
 #include "lessons/common/smooth.hpp"
+#include "lessons/common/plot/heatmap.hpp"
+#include "lessons/common/plot/line_chart.hpp"
+#include "lessons/common/plot/terminal.hpp"
+#include "lessons/common/progress.hpp"
 #include "nn/gpt/generate.hpp"
-#include "nn/plot/heatmap.hpp"
-#include "nn/plot/line_chart.hpp"
-#include "nn/plot/terminal.hpp"
-#include "nn/progress.hpp"
 #include "nn/text/utf8.hpp"
 
 using namespace qkv;
@@ -176,7 +176,7 @@ void train_and_score(nn::GPT& model, const PoemData& data, const Baselines& base
                 "to %.0f%%), weight decay %.1f, dropout %.1f, clip %.1f\n",
                 static_cast<long long>(train.steps), static_cast<long long>(train.batch), train.lr, 100 * train.warmup_fraction,
                 100 * train.final_lr_fraction, train.weight_decay, model.config().dropout, train.clip_norm);
-    nn::Progress progress(train.steps, "train");
+    lesson::Progress progress(train.steps, "train");
     TrainCurves curves;
     const double train_seconds = lesson::cpu_seconds([&] {
         curves = train_gpt(model, data.train, data.heldout, train,
@@ -197,17 +197,17 @@ void train_and_score(nn::GPT& model, const PoemData& data, const Baselines& base
     save_tiny_gpt(model_path, model, data.tokens, args.seed);
     std::cout << "wrote " << model_path << " (--sample-from " << args.out_dir << ")\n";
     {
-        nn::Series train_curve{"GPT, training batches (mean of 10)", curves.steps, lesson::smooth(curves.train_loss, 10)};
-        nn::Series val_curve{"GPT, held-out poems", curves.eval_steps, curves.val_loss};
+        lesson::Series train_curve{"GPT, training batches (mean of 10)", curves.steps, lesson::smooth(curves.train_loss, 10)};
+        lesson::Series val_curve{"GPT, held-out poems", curves.eval_steps, curves.val_loss};
         const double last = curves.steps.back();
-        nn::Series uni_line{"unigram, held-out", {1, last}, {base.uni_nats, base.uni_nats}};
-        nn::Series bi_line{"bigram, held-out", {1, last}, {base.bi_nats, base.bi_nats}};
-        nn::ChartOptions o;
+        lesson::Series uni_line{"unigram, held-out", {1, last}, {base.uni_nats, base.uni_nats}};
+        lesson::Series bi_line{"bigram, held-out", {1, last}, {base.bi_nats, base.bi_nats}};
+        lesson::ChartOptions o;
         o.title = "Held-out cross-entropy: GPT vs counting";
         o.x_label = "training step";
         o.y_label = "nats per token";
         const std::string path = lesson::out_path(args, "loss_vs_baselines.svg");
-        nn::write_line_chart_svg(path, {train_curve, val_curve, uni_line, bi_line}, o);
+        lesson::write_line_chart_svg(path, {train_curve, val_curve, uni_line, bi_line}, o);
         std::cout << "wrote " << path << "\n\n";
     }
 }
@@ -253,7 +253,7 @@ void line_forms(nn::GPT& model, const PoemData& data, const NGramModel& bigram, 
     std::printf("  held-out poems:                 %5.1f%% of %lld clauses\n", 100 * real.share(),
                 static_cast<long long>(real.clauses));
     const std::vector<double> temperatures{0.5, 0.7, 0.9, 1.0, 1.2};
-    nn::Series gpt_series{"GPT", {}, {}}, nucleus_series{"GPT, top-p 0.9", {}, {}}, bigram_series{"bigram", {}, {}};
+    lesson::Series gpt_series{"GPT", {}, {}}, nucleus_series{"GPT, top-p 0.9", {}, {}}, bigram_series{"bigram", {}, {}};
     for (double tau : temperatures) {
         for (int kind = 0; kind < 3; ++kind) {
             const nn::SamplingOptions s{tau, 0, kind == 1 ? 0.9 : 1.0};
@@ -267,7 +267,7 @@ void line_forms(nn::GPT& model, const PoemData& data, const NGramModel& bigram, 
                 for (std::int64_t i = 0; i < samples; ++i)
                     f.add(line_form(tokens.decode(ngram_generate(bigram, {tokens.bos_id()}, writing_options(tokens, s, 200), gen))));
             }
-            nn::Series& series = kind == 0 ? gpt_series : kind == 1 ? nucleus_series : bigram_series;
+            lesson::Series& series = kind == 0 ? gpt_series : kind == 1 ? nucleus_series : bigram_series;
             series.xs.push_back(tau), series.ys.push_back(100 * f.share());
             std::printf("  %-15s temperature %.1f: %5.1f%% of %lld clauses\n",
                         kind == 0 ? "GPT" : kind == 1 ? "GPT, top-p 0.9" : "bigram", tau, 100 * f.share(),
@@ -275,15 +275,15 @@ void line_forms(nn::GPT& model, const PoemData& data, const NGramModel& bigram, 
         }
     }
     {
-        nn::Series corpus_line{"held-out poems", {temperatures.front(), temperatures.back()},
+        lesson::Series corpus_line{"held-out poems", {temperatures.front(), temperatures.back()},
                                {100 * real.share(), 100 * real.share()}};
-        nn::ChartOptions o;
+        lesson::ChartOptions o;
         o.title = "Clauses of 5 or 7 characters, by temperature";
         o.x_label = "temperature";
         o.y_label = "% of clauses";
         o.y_min = 0;
         const std::string path = lesson::out_path(args, "line_form_vs_temperature.svg");
-        nn::write_line_chart_svg(path, {gpt_series, nucleus_series, bigram_series, corpus_line}, o);
+        lesson::write_line_chart_svg(path, {gpt_series, nucleus_series, bigram_series, corpus_line}, o);
         std::cout << "wrote " << path << "\n\n";
     }
 }
@@ -398,16 +398,16 @@ void attention_while_writing(nn::GPT& model, const PoemData& data, const Flags& 
         const std::int64_t shown = std::min<std::int64_t>(T, 45);
         if (shown < T) std::printf("  (the last %lld of %lld keys)\n", static_cast<long long>(shown), static_cast<long long>(T));
         const Tensor& map = grid[static_cast<std::size_t>(best_layer)][static_cast<std::size_t>(best_head)];
-        std::cout << nn::terminal_heatmap(map.narrow(1, T - shown, shown), rows,
+        std::cout << lesson::terminal_heatmap(map.narrow(1, T - shown, shown), rows,
                                           std::vector<std::string>(names.end() - shown, names.end()));
-        nn::GridOptions g;
+        lesson::GridOptions g;
         g.title = "Attention while writing the second line (rows: the character read; columns: the poem so far)";
         g.row_labels = rows;
         g.col_labels = names;
         g.vmin = 0;
         g.vmax = 1;
         const std::string path = lesson::out_path(args, "attention_while_writing.svg");
-        nn::write_heatmap_grid_svg(path, grid, g);
+        lesson::write_heatmap_grid_svg(path, grid, g);
         std::cout << "wrote " << path << "\n";
     }
 }

@@ -1,14 +1,14 @@
-#include "nn/plot/svg.hpp"
+#include "lessons/common/plot/svg.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 
-#include "nn/plot/terminal.hpp"
+#include "lessons/common/plot/terminal.hpp"
 #include "nn/text/utf8.hpp"
 #include "tensor/error.hpp"
 
-namespace qkv::nn::svg {
+namespace qkv::lesson::svg {
 namespace {
 
 constexpr std::string_view replacement_character = "\xEF\xBF\xBD";  // U+FFFD
@@ -54,7 +54,7 @@ std::string escape(std::string_view text) {
     out.reserve(text.size());
     // Each invalid byte becomes one U+FFFD; the valid stretches between them are kept.
     while (!text.empty()) {
-        const auto bad = utf8::find_invalid(text);
+        const auto bad = nn::utf8::find_invalid(text);
         const std::size_t valid = bad.value_or(text.size());
         append_escaped(out, text.substr(0, valid));
         if (!bad) break;
@@ -168,7 +168,7 @@ void Document::text(std::string_view tag, Attrs attrs, std::string_view content)
     out_ += '>';
     const std::string escaped = escape(content);  // valid UTF-8 from here on
     if (!wide_text_)
-        for (const char32_t c : utf8::decode(escaped)) wide_text_ = wide_text_ || display_width(utf8::encode(c)) == 2;
+        for (const char32_t c : nn::utf8::decode(escaped)) wide_text_ = wide_text_ || display_width(nn::utf8::encode(c)) == 2;
     out_ += escaped;
     out_ += "</";
     out_ += tag;
@@ -185,4 +185,4 @@ std::string Document::finish() {
     return doc;
 }
 
-}  // namespace qkv::nn::svg
+}  // namespace qkv::lesson::svg

@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-namespace qkv::nn::svg {
+namespace qkv::lesson::svg {
 
 // ---- text and numbers --------------------------------------------------------------------------
 
@@ -97,4 +97,4 @@ private:
     std::vector<std::string> open_;  // tags opened and not yet closed, innermost last
 };
 
-}  // namespace qkv::nn::svg
+}  // namespace qkv::lesson::svg

@@ -25,7 +25,7 @@
 #include <string_view>
 #include <vector>
 
-namespace qkv::nn {
+namespace qkv::lesson {
 
 struct Metric {
     std::string name;
@@ -82,4 +82,4 @@ private:
     std::size_t last_width_ = 0;  // columns of the line on screen (terminal mode)
 };
 
-}  // namespace qkv::nn
+}  // namespace qkv::lesson

@@ -1,4 +1,4 @@
-// nn/plot: SVG escaping and numbers, tick steps, the colour scale, heatmaps, heatmap grids, line
+// lessons/common/plot: SVG escaping and numbers, tick steps, the colour scale, heatmaps, heatmap grids, line
 // charts and the terminal heatmap. Every SVG is run through a small XML well-formedness checker
 // written here, independent of the writer.
 #include <doctest/doctest.h>
@@ -10,16 +10,16 @@
 #include <string_view>
 #include <vector>
 
-#include "nn/plot/heatmap.hpp"
-#include "nn/plot/line_chart.hpp"
-#include "nn/plot/svg.hpp"
-#include "nn/plot/terminal.hpp"
+#include "lessons/common/plot/heatmap.hpp"
+#include "lessons/common/plot/line_chart.hpp"
+#include "lessons/common/plot/svg.hpp"
+#include "lessons/common/plot/terminal.hpp"
 #include "nn/text/utf8.hpp"
 #include "tensor/atomic_file.hpp"
 #include "tensor/tensor.hpp"
 
 using namespace qkv;
-using namespace qkv::nn;
+using namespace qkv::lesson;
 using qkv::testing::TempDir;
 
 namespace {
@@ -79,7 +79,7 @@ struct XmlChecker {
         return "";
     }
     std::string check() {
-        if (!utf8::is_valid(s)) return "invalid UTF-8";
+        if (!nn::utf8::is_valid(s)) return "invalid UTF-8";
         for (char c : s)
             if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') return "a control character";
         if (starts("<?xml")) {
@@ -192,7 +192,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 }  // namespace
 
-TEST_SUITE("nn") {
+TEST_SUITE("lessons_common") {
 
 // ---- the checker itself -------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-#include "nn/progress.hpp"
+#include "lessons/common/progress.hpp"
 
 #include <charconv>
 #include <chrono>
@@ -10,10 +10,10 @@
 #define QKV_HAVE_ISATTY 1
 #endif
 
-#include "nn/plot/terminal.hpp"
+#include "lessons/common/plot/terminal.hpp"
 #include "tensor/error.hpp"
 
-namespace qkv::nn {
+namespace qkv::lesson {
 namespace {
 
 constexpr double terminal_interval = 0.1;  // seconds between redraws: ten a second is smooth enough
@@ -150,4 +150,4 @@ void Progress::finish() {
     out_.flush();
 }
 
-}  // namespace qkv::nn
+}  // namespace qkv::lesson

@@ -22,7 +22,7 @@
 
 #include "tensor/core.hpp"
 
-namespace qkv::nn {
+namespace qkv::lesson {
 
 // ---- colour scale --------------------------------------------------------------------------------
 
@@ -88,4 +88,4 @@ std::string heatmap_grid_svg(const std::vector<std::vector<Tensor>>& grid, const
 void write_heatmap_grid_svg(const std::string& path, const std::vector<std::vector<Tensor>>& grid,
                             const GridOptions& options = {});
 
-}  // namespace qkv::nn
+}  // namespace qkv::lesson

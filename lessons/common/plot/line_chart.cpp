@@ -1,15 +1,15 @@
 // Line chart layout: the title on top, the legend on the right (outside the plot, so it never
 // hides a curve), tick labels and axis labels left of and below the plot area.
-#include "nn/plot/line_chart.hpp"
+#include "lessons/common/plot/line_chart.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-#include "nn/plot/svg.hpp"
+#include "lessons/common/plot/svg.hpp"
 #include "tensor/atomic_file.hpp"
 #include "tensor/error.hpp"
 
-namespace qkv::nn {
+namespace qkv::lesson {
 
 namespace {
 
@@ -295,4 +295,4 @@ void write_line_chart_svg(const std::string& path, const std::vector<Series>& se
     write_file_atomically(path, line_chart_svg(series, options));
 }
 
-}  // namespace qkv::nn
+}  // namespace qkv::lesson

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-namespace qkv::nn {
+namespace qkv::lesson {
 
 struct Series {
     std::string name;
@@ -48,4 +48,4 @@ void write_line_chart_svg(const std::string& path, const std::vector<Series>& se
 // than eight (then the last may lie a few decades above hi).
 std::vector<double> log_ticks(double lo, double hi);
 
-}  // namespace qkv::nn
+}  // namespace qkv::lesson

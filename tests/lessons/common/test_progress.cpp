@@ -1,4 +1,4 @@
-// nn/progress: the exact text of the progress lines under a fake clock, in plain-line mode (a log
+// lessons/common/progress: the exact text of the progress lines under a fake clock, in plain-line mode (a log
 // file) and terminal mode (one line rewritten with "\r").
 #include <doctest/doctest.h>
 
@@ -6,11 +6,11 @@
 #include <sstream>
 #include <string>
 
-#include "nn/progress.hpp"
+#include "lessons/common/progress.hpp"
 #include "tensor/error.hpp"
 
 using namespace qkv;
-using namespace qkv::nn;
+using namespace qkv::lesson;
 
 namespace {
 
@@ -24,7 +24,7 @@ struct FakeClock {
 
 }  // namespace
 
-TEST_SUITE("nn") {
+TEST_SUITE("lessons_common") {
 
 TEST_CASE("Progress prints a plain line every tenth of the run with speed and ETA") {
     std::ostringstream out;

@@ -7,17 +7,17 @@
 //   note on NaN cells
 //
 // Sizes are estimated with svg::text_width, since SVG text is measured only when displayed.
-#include "nn/plot/heatmap.hpp"
+#include "lessons/common/plot/heatmap.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <numbers>
 
-#include "nn/plot/svg.hpp"
+#include "lessons/common/plot/svg.hpp"
 #include "tensor/atomic_file.hpp"
 
-namespace qkv::nn {
+namespace qkv::lesson {
 
 // ---- colour scale --------------------------------------------------------------------------------
 
@@ -461,4 +461,4 @@ void write_heatmap_grid_svg(const std::string& path, const std::vector<std::vect
     write_file_atomically(path, heatmap_grid_svg(grid, options));
 }
 
-}  // namespace qkv::nn
+}  // namespace qkv::lesson

@@ -29,7 +29,7 @@
 
 #include "tensor/core.hpp"
 
-namespace qkv::nn {
+namespace qkv::lesson {
 
 struct TerminalHeatmapOptions {
     bool use_colour = false;           // ANSI 256-colour backgrounds instead of shade characters
@@ -51,4 +51,4 @@ std::string terminal_heatmap(const Tensor& weights, const std::vector<std::strin
 // common blocks of Unicode's East Asian Width table, not every code point.
 std::size_t display_width(std::string_view text);
 
-}  // namespace qkv::nn
+}  // namespace qkv::lesson

@@ -1,13 +1,13 @@
-#include "nn/plot/terminal.hpp"
+#include "lessons/common/plot/terminal.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 
-#include "nn/plot/heatmap.hpp"
+#include "lessons/common/plot/heatmap.hpp"
 #include "nn/text/utf8.hpp"
 
-namespace qkv::nn {
+namespace qkv::lesson {
 namespace {
 
 constexpr char32_t replacement = 0xFFFD;
@@ -21,9 +21,9 @@ bool in(char32_t c, char32_t lo, char32_t hi) { return c >= lo && c <= hi; }
 std::u32string code_points(std::string_view text) {
     std::u32string out;
     while (!text.empty()) {
-        const auto bad = utf8::find_invalid(text);
+        const auto bad = nn::utf8::find_invalid(text);
         const std::size_t valid = bad.value_or(text.size());
-        out += utf8::decode(text.substr(0, valid));
+        out += nn::utf8::decode(text.substr(0, valid));
         if (!bad) break;
         out += replacement;
         text.remove_prefix(valid + 1);
@@ -61,7 +61,7 @@ std::string fit(std::string_view text, std::size_t width) {
     for (char32_t c : code_points(text)) {
         const std::size_t cw = width_of(c);
         if (used + cw + 1 > width) break;  // keep one column for the ellipsis
-        out += utf8::encode(c);
+        out += nn::utf8::encode(c);
         used += cw;
     }
     if (width > 0) out += "\u2026", ++used;
@@ -167,4 +167,4 @@ std::string terminal_heatmap(const Tensor& weights, const std::vector<std::strin
     return out;
 }
 
-}  // namespace qkv::nn
+}  // namespace qkv::lesson
