@@ -58,8 +58,9 @@
 #include "nn/vision/patch_embedding.hpp"
 #include "nn/vision/vit.hpp"
 
-// Training: losses, optimizers, schedules, checkpoints
+// Training: losses, optimizers, schedules, checkpoints (and PyTorch's names for them)
 #include "nn/checkpoint.hpp"
+#include "nn/interop/torch_names.hpp"
 #include "nn/losses.hpp"
 #include "nn/optim/adam.hpp"
 #include "nn/optim/clip.hpp"

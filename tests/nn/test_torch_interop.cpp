@@ -138,7 +138,7 @@ void check_identical(const std::vector<float>& got, const std::vector<float>& wa
 
 TEST_CASE("torch interop: in_proj_weight's rows 0..D-1 become W_q, D..2D-1 W_k, 2D..3D-1 W_v") {
     Generator gen(1);
-    MultiHeadAttention attn(4, 2, 0.0, true, gen);
+    MultiHeadAttention attn(4, 2, gen);
     load_torch_state_dict(attn, packed_attention_state());
     const Tensor q = attn.q_proj.weight.data(), k = attn.k_proj.weight.data(), v = attn.v_proj.weight.data();
     for (std::int64_t r = 0; r < 4; ++r)
@@ -158,7 +158,7 @@ TEST_CASE("torch interop: in_proj_weight's rows 0..D-1 become W_q, D..2D-1 W_k, 
 
 TEST_CASE("torch interop: a MultiHeadAttention saves W_q, W_k, W_v stacked by rows under PyTorch's four names") {
     Generator gen(2);
-    MultiHeadAttention attn(4, 2, 0.0, true, gen);
+    MultiHeadAttention attn(4, 2, gen);
     copy_(attn.q_proj.weight.data(), numbered(4, 4, 0.0));
     copy_(attn.k_proj.weight.data(), numbered(4, 4, 10000.0));
     copy_(attn.v_proj.weight.data(), numbered(4, 4, 20000.0));
@@ -187,10 +187,10 @@ TEST_CASE("torch interop: a MultiHeadAttention saves W_q, W_k, W_v stacked by ro
 
 TEST_CASE("torch interop: a MultiHeadAttention built without biases has PyTorch's bias=False names") {
     Generator gen(3);
-    MultiHeadAttention attn(4, 2, 0.0, false, gen);
+    MultiHeadAttention attn(4, 2, {.bias = false}, gen);
     CHECK(keys(to_torch_state_dict(attn)) == std::set<std::string>{"in_proj_weight", "out_proj.weight"});
     // Biases on three projections but not on out_proj: torch has no such attention.
-    MultiHeadAttention partial(4, 2, 0.0, true, gen);
+    MultiHeadAttention partial(4, 2, gen);
     partial.out_proj.bias = Var();
     CHECK(contains(error_of([&] { torch_names(partial); }), "bias on 3 of its 4 projections"));
 }
@@ -244,7 +244,7 @@ TEST_CASE("torch interop: a MultiHeadAttention loaded from a packed state comput
                              {"in_proj_bias", randn({3 * D}, 0.0, 0.5, DType::Float32, gen)},
                              {"out_proj.weight", randn({D, D}, 0.0, 0.5, DType::Float32, gen)},
                              {"out_proj.bias", randn({D}, 0.0, 0.5, DType::Float32, gen)}};
-    MultiHeadAttention attn(D, H, 0.0, true, gen);
+    MultiHeadAttention attn(D, H, gen);
     load_torch_state_dict(attn, state);
     const Tensor x = randn({2, 5, D}, 0.0, 1.0, DType::Float32, gen);  // (B, T, D)
     const std::vector<double> want = packed_attention_by_hand(state, x, H);
@@ -257,7 +257,7 @@ TEST_CASE("torch interop: a MultiHeadAttention loaded from a packed state comput
 
 TEST_CASE("torch interop: a MultiHeadAttention state with a missing, misshapen or unknown tensor is refused by name") {
     Generator gen(5);
-    MultiHeadAttention attn(4, 2, 0.0, true, gen);
+    MultiHeadAttention attn(4, 2, gen);
     const std::vector<float> before = attn.q_proj.weight.data().to_vector<float>();
 
     TensorMap missing = packed_attention_state();
@@ -435,7 +435,7 @@ TEST_CASE("torch interop: a file saved from another head count is refused, thoug
 
 TEST_CASE("torch interop: float64 PyTorch tensors load into a float32 model, rounded") {
     Generator gen(14);
-    MultiHeadAttention attn(4, 2, 0.0, true, gen);
+    MultiHeadAttention attn(4, 2, gen);
     TensorMap state = packed_attention_state();
     for (auto& [name, t] : state) t = t.to(DType::Float64) + 0.25;
     load_torch_state_dict(attn, state);
