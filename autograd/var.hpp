@@ -34,6 +34,9 @@ public:
     explicit Var(Tensor data, bool requires_grad = false);
 
     bool defined() const { return impl_ != nullptr; }
+    // The value, as a Tensor: numbers without a graph. A Tensor-level op on it records nothing,
+    // so softmax(x.data(), -1) has no gradient; call softmax(x, -1) for one (README,
+    // "Conventions worth knowing"; the test var_data_ops checks nn/ and lessons/).
     const Tensor& data() const;
     // The accumulated gradient (same shape as data), or an undefined Tensor if none yet.
     const Tensor& grad() const;

@@ -32,6 +32,7 @@
 #include "nn/attention/masks.hpp"
 #include "nn/attention/memory_efficient.hpp"
 #include "nn/attention/multi_head.hpp"
+#include "nn/attention/recording.hpp"
 #include "nn/attention/scaled_dot_product.hpp"
 #include "nn/attention/sliding_window.hpp"
 

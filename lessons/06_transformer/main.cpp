@@ -20,6 +20,7 @@
 #include "lessons/common/plot/line_chart.hpp"
 #include "lessons/common/plot/terminal.hpp"
 #include "lessons/common/progress.hpp"
+#include "nn/attention/recording.hpp"
 #include "nn/transformer/label_smoothing.hpp"
 
 using namespace qkv;
@@ -102,6 +103,7 @@ std::vector<std::string> draw_attention(const TaskReport& r, const TrainConfig& 
     const Example shown{r.trained.data.held_out[0].src, r.eval.greedy[0]};
     const Batch b = make_batch({shown});
     {
+        nn::RecordAttention record;  // the layers keep this forward's weights
         NoGradGuard no_grad;
         model.eval();
         model.forward(b.src, b.tgt_in, b.src_padding);

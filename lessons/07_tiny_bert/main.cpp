@@ -29,6 +29,7 @@
 #include "lessons/common/plot/line_chart.hpp"
 #include "lessons/common/plot/terminal.hpp"
 #include "lessons/common/progress.hpp"
+#include "nn/attention/recording.hpp"
 #include "nn/bert/hf_checkpoint.hpp"
 
 using namespace qkv;
@@ -189,12 +190,13 @@ void show_what_it_learned(nn::BertForPreTraining& model, const LessonData& data,
     const auto T = static_cast<std::int64_t>(enc.input_ids.size());
     const std::vector<std::string> tokens = data.tokenizer.vocab().tokens(enc.input_ids);
     model.eval();
-    nn::PreTrainingOutput out;
     {
+        nn::RecordAttention record;  // the layers keep this forward's weights
         NoGradGuard no_grad;
-        out = model.forward(from_vector(enc.input_ids, {1, T}), from_vector(enc.token_type_ids, {1, T}));
+        model.forward(from_vector(enc.input_ids, {1, T}), from_vector(enc.token_type_ids, {1, T}));
     }
     model.train();
+    const std::vector<Tensor> attention = model.attention_weights();  // per layer (1, H, T, T)
     const std::int64_t L = model.config().num_hidden_layers, H = model.config().num_attention_heads;
     std::vector<std::vector<Tensor>> grid;
     Tensor cls_rows = zeros({L * H, T});  // the [CLS] query's row of every head
@@ -202,7 +204,7 @@ void show_what_it_learned(nn::BertForPreTraining& model, const LessonData& data,
     for (std::int64_t l = 0; l < L; ++l) {
         grid.emplace_back();
         for (std::int64_t h = 0; h < H; ++h) {
-            const Tensor w = out.attentions[static_cast<std::size_t>(l)].data().select(0, 0).select(0, h);  // (T, T)
+            const Tensor w = attention[static_cast<std::size_t>(l)].select(0, 0).select(0, h);  // (T, T)
             grid.back().push_back(w);
             copy_(cls_rows.select(0, l * H + h), w.select(0, 0));
             head_names.push_back("L" + std::to_string(l) + " H" + std::to_string(h));

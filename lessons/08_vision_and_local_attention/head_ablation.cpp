@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "nn/attention/recording.hpp"
+
 namespace qkv::lesson08 {
 
 namespace {
@@ -27,15 +29,17 @@ std::vector<std::pair<double, double>> peakedness(nn::BertForPreTraining& model,
     std::int64_t rows = 0;
     model.eval();
     NoGradGuard no_grad;
+    nn::RecordAttention record;  // each batch's weights, read below
     for (std::int64_t start = 0; start < N; start += 250) {
         const std::int64_t n = std::min<std::int64_t>(250, N - start);
         const Tensor pad = heldout.batch.padding_mask.narrow(0, start, n).contiguous();  // (n, T)
-        const nn::PreTrainingOutput out = model.forward(heldout.masked.input_ids.narrow(0, start, n).contiguous(),
-                                                        heldout.batch.token_type_ids.narrow(0, start, n).contiguous(), pad);
+        model.forward(heldout.masked.input_ids.narrow(0, start, n).contiguous(),
+                      heldout.batch.token_type_ids.narrow(0, start, n).contiguous(), pad);
+        const std::vector<Tensor> attention = model.attention_weights();  // per layer (n, H, T, T)
         const std::vector<std::uint8_t> is_pad = pad.to_vector<std::uint8_t>();
         const std::int64_t T = pad.size(1);
         for (std::int64_t l = 0; l < L; ++l) {
-            const std::vector<double> a = out.attentions[static_cast<std::size_t>(l)].data().to_vector<double>();  // (n, H, T, T)
+            const std::vector<double> a = attention[static_cast<std::size_t>(l)].to_vector<double>();  // (n, H, T, T)
             for (std::int64_t b = 0; b < n; ++b)
                 for (std::int64_t h = 0; h < H; ++h)
                     for (std::int64_t i = 0; i < T; ++i) {

@@ -29,6 +29,7 @@
 #include "lessons/common/plot/terminal.hpp"
 #include "lessons/common/progress.hpp"
 #include "nn/attention/masks.hpp"
+#include "nn/attention/recording.hpp"
 #include "tensor/atomic_file.hpp"
 
 using namespace qkv;
@@ -99,6 +100,7 @@ void show_article_code(std::uint64_t seed) {
 }
 
 Tensor cls_rows_of_last_layer(nn::VisionTransformer& vit, const Tensor& image) {  // image (1, S, S) -> (H, N)
+    nn::RecordAttention record;  // the layers keep this forward's weights
     NoGradGuard no_grad;
     vit.eval();
     (void)vit.forward(Var(image.unsqueeze(0)));
@@ -275,6 +277,7 @@ void part2(const LessonSettings& s, const lesson::LessonArgs& args, bool mine, W
         std::cout << "\n";
         curves.push_back({kind_name(kinds[m]), run.steps, smooth(run.loss, 20)});
         {
+            nn::RecordAttention record;
             NoGradGuard no_grad;
             model.eval();
             (void)model.forward(heldout.ids.narrow(0, 0, 1).contiguous());

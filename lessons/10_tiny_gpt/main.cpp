@@ -30,6 +30,7 @@
 #include "lessons/common/plot/line_chart.hpp"
 #include "lessons/common/plot/terminal.hpp"
 #include "lessons/common/progress.hpp"
+#include "nn/attention/recording.hpp"
 #include "nn/gpt/generate.hpp"
 #include "nn/text/utf8.hpp"
 
@@ -339,6 +340,7 @@ void attention_while_writing(nn::GPT& model, const PoemData& data, const Flags& 
         std::cout << indented(tokens.decode(poem)) << "\n";
         const auto T = static_cast<std::int64_t>(poem.size());
         {
+            nn::RecordAttention record;  // the layers keep this forward's weights
             nn::EvalGuard eval(model);
             NoGradGuard no_grad;
             model(from_vector(poem, {1, T}));  // the weights the cache computed, row by row (causal)

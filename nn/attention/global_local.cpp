@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "nn/attention/recording.hpp"
+
 namespace qkv::nn {
 
 GlobalLocalAttention::GlobalLocalAttention(std::int64_t d_model, std::int64_t num_heads,
@@ -64,8 +66,8 @@ GlobalLocalEncoderLayer::GlobalLocalEncoderLayer(std::int64_t d_model, std::int6
 
 Var GlobalLocalEncoderLayer::forward(const Var& x, const Tensor& local_mask) {
     GlobalLocalOutput a = attn.forward(norm1(x), local_mask);  // (B, T, D)
-    global_weights = a.global_weights;
-    local_weights = a.local_weights;
+    global_weights = recording_attention() ? a.global_weights : Tensor();
+    local_weights = recording_attention() ? a.local_weights : Tensor();
     const Var y = x + a.output;                    // the residual stream
     return y + feed_forward(norm2(y));             // (B, T, D)
 }

@@ -77,7 +77,8 @@ public:
     Var forward(const Var& x, const Tensor& local_mask);
     Var operator()(const Var& x, const Tensor& local_mask) { return forward(x, local_mask); }
 
-    Tensor global_weights, local_weights;  // of the last forward, (B, H, T, T), for plotting
+    // Of the last forward, (B, H, T, T), kept only while recording (nn/attention/recording.hpp).
+    Tensor global_weights, local_weights;
 
     void visit(Visitor& v) override;
     std::string type_name() const override { return "GlobalLocalEncoderLayer"; }

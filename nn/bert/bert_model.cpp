@@ -30,10 +30,10 @@ BertOutput BertModel::forward(const Tensor& input_ids, const Tensor& token_type_
         fail("BertModel", "padding_mask must be bool ", shape_str(input_ids.shape()), " like input_ids, got ",
              qkv::describe(padding_mask));
     const Var x = embeddings.forward(input_ids, token_type_ids);       // (B, T, D)
-    BertEncoderOutput enc = encoder.forward(x, padding_mask);
-    const Var cls = enc.last_hidden_state.select(1, 0);                // (B, D): the [CLS] position
+    const Var hidden = encoder.forward(x, padding_mask);               // (B, T, D)
+    const Var cls = hidden.select(1, 0);                               // (B, D): the [CLS] position
     const Var pooled = tanh(pooler(cls));                              // (B, D)
-    return {enc.last_hidden_state, pooled, std::move(enc.attentions)};
+    return {hidden, pooled};
 }
 
 void BertModel::visit(Visitor& v) {

@@ -21,7 +21,6 @@ namespace qkv::nn {
 struct BertOutput {
     Var last_hidden_state;        // (B, T, D)
     Var pooler_output;            // (B, D)
-    std::vector<Var> attentions;  // one (B, H, T, T) per layer
 };
 
 class BertModel : public Module {
@@ -41,6 +40,10 @@ public:
                           const Tensor& padding_mask = Tensor()) {
         return forward(input_ids, token_type_ids, padding_mask);
     }
+
+    // Each layer's attention weights (B, H, T, T) from the last forward while recording
+    // (nn/attention/recording.hpp).
+    std::vector<Tensor> attention_weights() const { return encoder.attention_weights(); }
 
     const BertConfig& config() const { return config_; }
 

@@ -1,5 +1,7 @@
 #include "nn/bert/encoder.hpp"
 
+#include "nn/attention/recording.hpp"
+
 namespace qkv::nn {
 
 BertLayer::BertLayer(const BertConfig& config, Generator& gen)
@@ -20,7 +22,7 @@ BertLayer::BertLayer(const BertConfig& config, Generator& gen)
     config.validate();
 }
 
-BertLayerOutput BertLayer::forward(const Var& x, const Tensor& padding_mask) {
+Var BertLayer::forward(const Var& x, const Tensor& padding_mask) {
     const bool train = is_training();
     // Attention sub-layer. The projections stay (B, T, D); multi_head_attention cuts them into
     // H heads of D/H features, runs all B*H attentions as one batched matmul, and merges them.
@@ -31,6 +33,7 @@ BertLayerOutput BertLayer::forward(const Var& x, const Tensor& padding_mask) {
     masks.key_padding = padding_mask;  // (B, T): no query may look at a [PAD] key
     const MultiHeadOutput heads =
         multi_head_attention(q, k, v, num_heads_, masks, attention_dropout_, train, &dropout_gen_, memory_efficient_);
+    attention_weights = recorded(heads.weights);                                                  // (B, H, T, T)
     const Var attended = dropout(attention_output(heads.output), hidden_dropout_, train, dropout_gen_);  // (B, T, D)
     const Var a = attention_norm(x + attended);                                                   // (B, T, D)
 
@@ -38,7 +41,7 @@ BertLayerOutput BertLayer::forward(const Var& x, const Tensor& padding_mask) {
     const Var inner = intermediate(a);                                   // (B, T, F)
     const Var activated = gelu_tanh_ ? gelu_tanh(inner) : gelu(inner);   // (B, T, F)
     const Var ffn = dropout(output(activated), hidden_dropout_, train, dropout_gen_);  // (B, T, D)
-    return {output_norm(a + ffn), heads.weights};                       // (B, T, D), (B, H, T, T)
+    return output_norm(a + ffn);                                         // (B, T, D)
 }
 
 void BertLayer::visit(Visitor& v) {
@@ -62,15 +65,15 @@ BertEncoder::BertEncoder(const BertConfig& config, Generator& gen) {
     for (std::int64_t i = 0; i < config.num_hidden_layers; ++i) layer.emplace_back(config, gen);
 }
 
-BertEncoderOutput BertEncoder::forward(const Var& x, const Tensor& padding_mask) {
-    BertEncoderOutput out;
+Var BertEncoder::forward(const Var& x, const Tensor& padding_mask) {
     Var h = x;  // (B, T, D)
-    for (BertLayer& l : layer) {
-        BertLayerOutput o = l.forward(h, padding_mask);
-        h = o.hidden;
-        out.attentions.push_back(o.attention);
-    }
-    out.last_hidden_state = h;
+    for (BertLayer& l : layer) h = l.forward(h, padding_mask);
+    return h;
+}
+
+std::vector<Tensor> BertEncoder::attention_weights() const {
+    std::vector<Tensor> out;
+    for (const BertLayer& l : layer) out.push_back(l.attention_weights);
     return out;
 }
 

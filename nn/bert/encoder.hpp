@@ -33,11 +33,6 @@
 
 namespace qkv::nn {
 
-struct BertLayerOutput {
-    Var hidden;     // (B, T, D)
-    Var attention;  // (B, H, T, T): the attention weights (before dropout), for pictures
-};
-
 class BertLayer : public Module {
 public:
     explicit BertLayer(const BertConfig& config, Generator& gen = default_generator());
@@ -48,8 +43,12 @@ public:
     LayerNorm output_norm;
 
     // x (B, T, D); padding_mask (B, T) bool, true at padding (undefined: no padding).
-    BertLayerOutput forward(const Var& x, const Tensor& padding_mask = Tensor());
-    BertLayerOutput operator()(const Var& x, const Tensor& padding_mask = Tensor()) { return forward(x, padding_mask); }
+    Var forward(const Var& x, const Tensor& padding_mask = Tensor());
+    Var operator()(const Var& x, const Tensor& padding_mask = Tensor()) { return forward(x, padding_mask); }
+
+    // The attention weights of the last forward (B, H, T, T), before dropout, kept only while
+    // recording (nn/attention/recording.hpp); undefined otherwise.
+    Tensor attention_weights;
 
     std::int64_t num_heads() const { return num_heads_; }
 
@@ -65,19 +64,17 @@ private:
     bool memory_efficient_ = false;        // BertConfig::memory_efficient_attention
 };
 
-struct BertEncoderOutput {
-    Var last_hidden_state;        // (B, T, D)
-    std::vector<Var> attentions;  // one (B, H, T, T) per layer
-};
-
 class BertEncoder : public Module {
 public:
     explicit BertEncoder(const BertConfig& config, Generator& gen = default_generator());
 
     std::vector<BertLayer> layer;  // named layer.0, layer.1, ... as in the checkpoints
 
-    BertEncoderOutput forward(const Var& x, const Tensor& padding_mask = Tensor());
-    BertEncoderOutput operator()(const Var& x, const Tensor& padding_mask = Tensor()) {
+    // x (B, T, D) -> the last layer's hidden states (B, T, D).
+    Var forward(const Var& x, const Tensor& padding_mask = Tensor());
+    // Each layer's attention_weights from the last forward (recorded only while recording).
+    std::vector<Tensor> attention_weights() const;
+    Var operator()(const Var& x, const Tensor& padding_mask = Tensor()) {
         return forward(x, padding_mask);
     }
 

@@ -26,10 +26,9 @@ Var BertForPreTraining::mlm_head(const Var& hidden) {
 
 PreTrainingOutput BertForPreTraining::forward(const Tensor& input_ids, const Tensor& token_type_ids,
                                               const Tensor& padding_mask) {
-    BertOutput out = bert.forward(input_ids, token_type_ids, padding_mask);
+    const BertOutput out = bert.forward(input_ids, token_type_ids, padding_mask);
     return {mlm_head(out.last_hidden_state),            // (B, T, V)
-            seq_relationship(out.pooler_output),        // (B, 2)
-            std::move(out.attentions)};
+            seq_relationship(out.pooler_output)};       // (B, 2)
 }
 
 void BertForPreTraining::visit(Visitor& v) {

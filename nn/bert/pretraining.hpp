@@ -26,7 +26,6 @@ namespace qkv::nn {
 struct PreTrainingOutput {
     Var mlm_logits;               // (B, T, V): scores of every vocabulary entry at every position
     Var nsp_logits;               // (B, 2): [IsNext, NotNext]
-    std::vector<Var> attentions;  // one (B, H, T, T) per layer
 };
 
 class BertForPreTraining : public Module {
@@ -49,6 +48,8 @@ public:
     // The MLM head alone: hidden (..., D) -> logits (..., V). Lets a caller score only the
     // positions it needs (the chosen ones), as the original TensorFlow code did.
     Var mlm_head(const Var& hidden);
+
+    std::vector<Tensor> attention_weights() const { return bert.attention_weights(); }  // as BertModel's
 
     const BertConfig& config() const { return bert.config(); }
 

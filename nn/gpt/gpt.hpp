@@ -68,8 +68,8 @@ public:
     // hidden (..., D) -> logits (..., V) = hidden E^T.
     Var project(const Var& hidden);
 
-    // Each layer's attention weights from the last forward, (B, H, T, T), zero above the
-    // diagonal: for plotting.
+    // Each layer's attention weights from the last forward while recording (nn/attention/
+    // recording.hpp), (B, H, T, T), zero above the diagonal: for plotting.
     std::vector<Tensor> attention_weights() const;
 
     const GPTConfig& config() const { return config_; }

@@ -1,5 +1,7 @@
 #include "nn/transformer/decoder_layer.hpp"
 
+#include "nn/attention/recording.hpp"
+
 namespace qkv::nn {
 
 TransformerDecoderLayer::TransformerDecoderLayer(const LayerConfig& c, Generator& gen)
@@ -23,18 +25,18 @@ Var TransformerDecoderLayer::forward(const Var& x, const Var& memory, const Atte
     if (norm_first_) {
         const Var h1 = norm1(x);                                              // (B, Tt, D)
         MultiHeadOutput s = self_attn.forward(h1, self_masks);
-        self_attn_weights = s.weights.defined() ? s.weights.data() : Tensor();                                 // (B, H, Tt, Tt)
+        self_attn_weights = recorded(s.weights);                            // (B, H, Tt, Tt)
         const Var y1 = x + dropout1(s.output);
         MultiHeadOutput c = cross_attn.forward(norm2(y1), memory, memory, cross_masks);
-        cross_attn_weights = c.weights.defined() ? c.weights.data() : Tensor();                                // (B, H, Tt, Ts)
+        cross_attn_weights = recorded(c.weights);                           // (B, H, Tt, Ts)
         const Var y2 = y1 + dropout2(c.output);
         return y2 + dropout3(feed_forward(norm3(y2)));                        // (B, Tt, D)
     }
     MultiHeadOutput s = self_attn.forward(x, self_masks);
-    self_attn_weights = s.weights.defined() ? s.weights.data() : Tensor();                                     // (B, H, Tt, Tt)
+    self_attn_weights = recorded(s.weights);                            // (B, H, Tt, Tt)
     const Var y1 = norm1(x + dropout1(s.output));
     MultiHeadOutput c = cross_attn.forward(y1, memory, memory, cross_masks);
-    cross_attn_weights = c.weights.defined() ? c.weights.data() : Tensor();                                    // (B, H, Tt, Ts)
+    cross_attn_weights = recorded(c.weights);                           // (B, H, Tt, Ts)
     const Var y2 = norm2(y1 + dropout2(c.output));
     return norm3(y2 + dropout3(feed_forward(y2)));                            // (B, Tt, D)
 }

@@ -36,7 +36,8 @@ public:
         return forward(x, memory, self_masks, memory_key_padding);
     }
 
-    // The weights of the last forward, for plotting: (B, H, Tt, Tt) and (B, H, Tt, Ts).
+    // The weights of the last forward, (B, H, Tt, Tt) and (B, H, Tt, Ts), kept only while
+    // recording (nn/attention/recording.hpp); undefined otherwise.
     Tensor self_attn_weights, cross_attn_weights;
 
     bool norm_first() const { return norm_first_; }

@@ -1,5 +1,7 @@
 #include "nn/transformer/encoder_layer.hpp"
 
+#include "nn/attention/recording.hpp"
+
 namespace qkv::nn {
 
 TransformerEncoderLayer::TransformerEncoderLayer(const LayerConfig& c, Generator& gen)
@@ -24,12 +26,12 @@ Var TransformerEncoderLayer::forward(const Var& x, const AttentionMasks& masks) 
     if (norm_first_) {
         const Var h = norm1(x);                                     // (B, T, D)
         MultiHeadOutput a = self_attn.forward(h, masks);
-        self_attn_weights = a.weights.defined() ? a.weights.data() : Tensor();                       // (B, H, T, T)
+        self_attn_weights = recorded(a.weights);                            // (B, H, T, T)
         const Var y = x + dropout1(a.output);                       // the residual stream
         return y + dropout2(feed_forward(norm2(y)));                // (B, T, D)
     }
     MultiHeadOutput a = self_attn.forward(x, masks);
-    self_attn_weights = a.weights.defined() ? a.weights.data() : Tensor();                           // (B, H, T, T)
+    self_attn_weights = recorded(a.weights);                            // (B, H, T, T)
     const Var y = norm1(x + dropout1(a.output));                    // Add & Norm
     return norm2(y + dropout2(feed_forward(y)));                    // (B, T, D)
 }

@@ -50,7 +50,8 @@ public:
     Var forward(const Var& x, const AttentionMasks& masks);
     Var operator()(const Var& x, const AttentionMasks& masks) { return forward(x, masks); }
 
-    // The self-attention weights of the last forward (B, H, T, T), for plotting.
+    // The self-attention weights of the last forward (B, H, T, T), kept only while recording
+    // (nn/attention/recording.hpp); undefined otherwise.
     Tensor self_attn_weights;
 
     bool norm_first() const { return norm_first_; }

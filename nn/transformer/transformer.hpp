@@ -93,7 +93,8 @@ public:
     std::string type_name() const override { return "TransformerDecoder"; }
 };
 
-// Every layer's attention weights from the last forward (or encode/decode), for plotting.
+// Every layer's attention weights from the last forward (or encode/decode), for plotting: kept
+// only while recording (nn/attention/recording.hpp), undefined tensors otherwise.
 struct TransformerAttention {
     std::vector<Tensor> encoder_self;  // per encoder layer (B, H, Ts, Ts)
     std::vector<Tensor> decoder_self;  // per decoder layer (B, H, Tt, Tt), zero above the diagonal

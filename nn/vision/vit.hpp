@@ -57,7 +57,8 @@ public:
     Var forward(const Var& images);
     Var operator()(const Var& images) { return forward(images); }
 
-    // Every layer's self-attention weights of the last forward: L tensors (B, Hh, N+1, N+1).
+    // Every layer's self-attention weights of the last forward while recording (nn/attention/
+    // recording.hpp): L tensors (B, Hh, N+1, N+1).
     std::vector<Tensor> attention_weights() const;
 
     const VitConfig& config() const { return config_; }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "nn/attention/recording.hpp"
 #include "nn/bert/classification.hpp"
 #include "nn/bert/hf_checkpoint.hpp"
 #include "nn/bert/masking.hpp"
@@ -243,23 +244,25 @@ TEST_CASE("bert layer matches a naive post-norm layer with exact GELU and a padd
     const Tensor x = randn({2, 5, 8}, 0, 1, DType::Float64, gen);
     Tensor pad = zeros({2, 5}, DType::Bool);
     pad.set({1, 3}, 1), pad.set({1, 4}, 1);  // sequence 1 has 3 real tokens
-    const BertLayerOutput out = layer.forward(Var(x), pad);
-    REQUIRE(out.hidden.shape() == Shape{2, 5, 8});
-    REQUIRE(out.attention.shape() == Shape{2, 2, 5, 5});
+    RecordAttention record;
+    const Var hidden = layer.forward(Var(x), pad);
+    const Tensor attention = layer.attention_weights;
+    REQUIRE(hidden.shape() == Shape{2, 5, 8});
+    REQUIRE(attention.shape() == Shape{2, 2, 5, 5});
     for (std::int64_t b = 0; b < 2; ++b) {
         std::vector<bool> p(5, false);
         if (b == 1) p[3] = p[4] = true;
         const Mat ref = bert_layer_ref(layer, to_mat(x.select(0, b)), p, 2, c.layer_norm_eps);
         for (std::int64_t t = 0; t < 5; ++t)
-            for (std::int64_t i = 0; i < 8; ++i) CHECK(std::abs(out.hidden.data().at({b, t, i}) - ref[t][i]) < 1e-10);
+            for (std::int64_t i = 0; i < 8; ++i) CHECK(std::abs(hidden.data().at({b, t, i}) - ref[t][i]) < 1e-10);
     }
     // No weight on padding keys; each row sums to 1.
     for (std::int64_t h = 0; h < 2; ++h)
         for (std::int64_t i = 0; i < 5; ++i) {
-            CHECK(out.attention.data().at({1, h, i, 3}) == 0.0);
-            CHECK(out.attention.data().at({1, h, i, 4}) == 0.0);
+            CHECK(attention.at({1, h, i, 3}) == 0.0);
+            CHECK(attention.at({1, h, i, 4}) == 0.0);
             double s = 0;
-            for (std::int64_t j = 0; j < 5; ++j) s += out.attention.data().at({1, h, i, j});
+            for (std::int64_t j = 0; j < 5; ++j) s += attention.at({1, h, i, j});
             CHECK(std::abs(s - 1.0) < 1e-12);
         }
 }

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "autograd/gradcheck.hpp"
+#include "nn/attention/recording.hpp"
 #include "nn/gpt/generate.hpp"
 #include "nn/losses.hpp"
 
@@ -37,6 +38,7 @@ TEST_CASE("GPT: causal, the logits at t do not depend on later tokens, and they 
     nn::GPT model(small_config(), gen);
     model.eval();
     NoGradGuard no_grad;
+    nn::RecordAttention record;
     const Tensor ids = from_vector(std::vector<std::int64_t>{1, 4, 7, 2, 9, 3}, {1, 6});
     Tensor changed = ids.clone();
     changed.set({0, 4}, 5.0);  // a later token
@@ -104,6 +106,7 @@ TEST_CASE("gpt_step: one position through the cache gives forward's logits and a
         const Tensor ids = from_vector(seq, {1, 12});
         const Tensor ids2 = from_vector(std::vector<std::int64_t>{3, 3, 1, 0, 9, 8, 7, 6, 5, 4, 2, 1}, {1, 12});
         const Tensor both = concat({ids, ids2}, 0);             // (2, 12): two rows side by side
+        nn::RecordAttention record;
         const Tensor full_logits = model(both).data();          // (2, 12, V)
         const std::vector<Tensor> full_weights = model.attention_weights();
         nn::GPTCache cache = nn::start_gpt_cache(model, 2);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "autograd/helpers.hpp"
+#include "nn/attention/recording.hpp"
 #include "nn/data/batch.hpp"
 #include "nn/init.hpp"
 #include "nn/optim/schedule.hpp"
@@ -85,6 +86,35 @@ void randomise_norms(Module& m, Generator& gen) {
 
 TEST_SUITE("nn") {
 
+TEST_CASE("transformer: attention weights are kept only while recording, and belong to the last forward") {
+    Transformer m(small_config());
+    m.eval();
+    Generator gen(4);
+    const Tensor src = random_ids(2, 5, 11, gen), tgt = random_ids(2, 3, 9, gen);
+    const auto kept = [&] {
+        const TransformerAttention a = m.attention_weights();
+        return a.encoder_self[0].defined() && a.decoder_self[1].defined() && a.cross[1].defined();
+    };
+    m.forward(src, tgt);
+    CHECK_FALSE(recording_attention());
+    CHECK_FALSE(m.attention_weights().encoder_self[0].defined());  // training keeps none
+    {
+        RecordAttention record;
+        CHECK(recording_attention());
+        {
+            RecordAttention nested;
+        }
+        CHECK(recording_attention());  // the inner guard put back what it found
+        m.forward(src, tgt);
+        CHECK(kept());
+        CHECK(m.attention_weights().cross[0].shape() == Shape{2, 2, 3, 5});  // (B, H, Tt, Ts)
+    }
+    CHECK_FALSE(recording_attention());
+    CHECK(kept());  // still the recorded forward's
+    m.forward(src, tgt);
+    CHECK_FALSE(kept());  // a forward without recording clears them
+}
+
 TEST_CASE("transformer: encoder and decoder layers keep the (B, T, D) shape and record their weights") {
     Generator gen(1);
     const LayerConfig lc{8, 2, 12, 0.0, false, Activation::ReLU};
@@ -92,6 +122,7 @@ TEST_CASE("transformer: encoder and decoder layers keep the (B, T, D) shape and 
     TransformerDecoderLayer dec(lc, gen);
     const Var x(randn({3, 5, 8}, 0, 1, DType::Float32, gen));
     const Var y(randn({3, 4, 8}, 0, 1, DType::Float32, gen));
+    RecordAttention record;
     CHECK(shape_str(enc.forward(x).shape()) == "(3, 5, 8)");
     CHECK(shape_str(enc.self_attn_weights.shape()) == "(3, 2, 5, 5)");
     AttentionMasks self_masks;

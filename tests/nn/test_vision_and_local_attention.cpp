@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "autograd/helpers.hpp"
+#include "nn/attention/recording.hpp"
 #include "nn/attention/global_local.hpp"
 #include "nn/attention/masks.hpp"
 #include "nn/attention/sliding_window.hpp"
@@ -211,6 +212,7 @@ TEST_CASE("VisionTransformer: shapes, [CLS] first, refuses bad configs and image
     Generator gen(17);
     VitConfig c;  // 16x16, patch 4: 16 patches + [CLS]
     VisionTransformer vit(c, gen);
+    RecordAttention record;
     CHECK(vit.forward(Var(randn({3, 1, 16, 16}, 0, 1, DType::Float32, gen))).shape() == Shape{3, 5});
     const std::vector<Tensor> a = vit.attention_weights();
     REQUIRE(a.size() == 2);

@@ -11,6 +11,7 @@
 
 #include "lessons/06_transformer/toy_translation.hpp"
 #include "lessons/06_transformer/training.hpp"
+#include "nn/attention/recording.hpp"
 
 using namespace qkv;
 using namespace qkv::lesson06;
@@ -67,6 +68,7 @@ TEST_CASE("translate: greedy exact match >= 0.90, beam not worse, and cross-atte
     const Batch b = make_batch({e});
     r.model->eval();
     NoGradGuard no_grad;
+    nn::RecordAttention record;
     r.model->forward(b.src, b.tgt_in, b.src_padding);
     const Tensor cross = mean(r.model->attention_weights().cross.back().select(0, 0), {0});  // (Tt, Ts)
     const auto argmax_row = [&](std::int64_t row) {
