@@ -25,9 +25,8 @@ int main() {
     // Two sequences of 5 and 3 tokens padded to T = 5; the mask is true at padding keys.
     nn::MultiHeadAttention attention(16, 4);  // d_model 16, 4 heads
     const Var tokens(randn({2, 5, 16}));      // (B, T, D)
-    nn::AttentionMasks masks;
-    masks.key_padding = nn::key_padding_mask(tensor({5, 3}, DType::Int64), 5);  // (B, T)
-    const auto [out, weights] = attention.forward(tokens, masks);  // (B, T, D), (B, H, T, T)
+    const Tensor padding = nn::key_padding_mask(tensor({5, 3}, DType::Int64), 5);  // (B, T)
+    const auto [out, weights] = attention(tokens, {.key_padding = padding});      // (B, T, D), (B, H, T, T)
     std::printf("output %s, weights %s\n", describe(out.data()).c_str(), describe(weights.data()).c_str());
     std::printf("sequence 1, head 0, query 0: weight %g on key 3 (padding)\n", weights.data().at({1, 0, 0, 3}));
 }
