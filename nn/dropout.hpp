@@ -17,6 +17,10 @@ public:
     Var forward(const Var& x) override;
 
     double p() const { return p_; }
+    // The Generator the masks come from. An op that drops inside itself (the attention weights'
+    // dropout in multi_head_attention) may draw from it too, so one module owns every mask of
+    // its layer (BertLayer).
+    Generator& generator() { return gen_; }
 
     void visit(Visitor& v) override { v.generator("generator", gen_); }
     std::string type_name() const override { return "Dropout"; }

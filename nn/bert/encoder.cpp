@@ -13,11 +13,10 @@ BertLayer::BertLayer(const BertConfig& config, Generator& gen)
       intermediate(config.hidden_size, config.intermediate_size, gen),
       output(config.intermediate_size, config.hidden_size, gen),
       output_norm(config.hidden_size, {.eps = config.layer_norm_eps}),
+      dropout(config.hidden_dropout_prob, gen),
       num_heads_(config.num_attention_heads),
       gelu_tanh_(config.hidden_act != "gelu"),
-      hidden_dropout_(config.hidden_dropout_prob),
       attention_dropout_(config.attention_probs_dropout_prob),
-      dropout_gen_(gen.next_u64()),
       memory_efficient_(config.memory_efficient_attention) {
     config.validate();
 }
@@ -32,15 +31,15 @@ Var BertLayer::forward(const Var& x, const Tensor& padding_mask) {
     AttentionMasks masks;
     masks.key_padding = padding_mask;  // (B, T): no query may look at a [PAD] key
     const MultiHeadOutput heads =
-        multi_head_attention(q, k, v, num_heads_, masks, attention_dropout_, train, &dropout_gen_, memory_efficient_);
+        multi_head_attention(q, k, v, num_heads_, masks, attention_dropout_, train, &dropout.generator(), memory_efficient_);
     attention_weights = recorded(heads.weights);                                                  // (B, H, T, T)
-    const Var attended = dropout(attention_output(heads.output), hidden_dropout_, train, dropout_gen_);  // (B, T, D)
+    const Var attended = dropout(attention_output(heads.output));                                 // (B, T, D)
     const Var a = attention_norm(x + attended);                                                   // (B, T, D)
 
     // Feed-forward sub-layer: the same two-layer MLP on every position separately.
     const Var inner = intermediate(a);                                   // (B, T, F)
     const Var activated = gelu_tanh_ ? gelu_tanh(inner) : gelu(inner);   // (B, T, F)
-    const Var ffn = dropout(output(activated), hidden_dropout_, train, dropout_gen_);  // (B, T, D)
+    const Var ffn = dropout(output(activated));                          // (B, T, D)
     return output_norm(a + ffn);                                         // (B, T, D)
 }
 
@@ -53,7 +52,7 @@ void BertLayer::visit(Visitor& v) {
     v.module("intermediate.dense", intermediate);
     v.module("output.dense", output);
     v.module("output.LayerNorm", output_norm);
-    v.generator("dropout_generator", dropout_gen_);
+    v.module("dropout", dropout);
 }
 
 std::string BertLayer::describe() const {

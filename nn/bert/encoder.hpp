@@ -41,6 +41,10 @@ public:
     LayerNorm attention_norm;
     Linear intermediate, output;
     LayerNorm output_norm;
+    // p = hidden_dropout_prob, after each sub-layer. Its generator also drops the attention
+    // weights (attention_probs_dropout_prob): one stream for the layer's three dropouts, drawn
+    // in the order BERT applies them.
+    Dropout dropout;
 
     // x (B, T, D); padding_mask (B, T) bool, true at padding (undefined: no padding).
     Var forward(const Var& x, const Tensor& padding_mask = Tensor());
@@ -59,8 +63,7 @@ public:
 private:
     std::int64_t num_heads_;
     bool gelu_tanh_;                       // hidden_act "gelu_new": the tanh approximation
-    double hidden_dropout_, attention_dropout_;
-    Generator dropout_gen_;                // this layer's dropout masks (see nn/dropout.hpp)
+    double attention_dropout_;
     bool memory_efficient_ = false;        // BertConfig::memory_efficient_attention
 };
 
