@@ -76,8 +76,7 @@ double peak_gflops(int threads) {
     // 2 GFLOP a thread a run: 10 to 20 ms at this machine's speeds, long enough that waking the
     // pool's threads (microseconds, up to a millisecond when the scheduler is slow) is noise.
     const std::int64_t iterations = 1'000'000'000 / (chains * lanes);
-    const int old = num_threads();
-    set_num_threads(threads);
+    const ThreadCountGuard count(threads);
     std::vector<float> sink(static_cast<std::size_t>(threads));
     volatile float x = 0.999999f, y = 1e-6f;  // volatile: not known at compile time
     const float xv = x, yv = y;
@@ -92,7 +91,6 @@ double peak_gflops(int threads) {
         });
         if (run > 0) t = std::min(t, s);  // run 0 warms up (starts the pool's threads)
     }
-    set_num_threads(old);
     return 2.0 * chains * lanes * static_cast<double>(iterations) * threads / t / 1e9;
 }
 

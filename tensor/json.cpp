@@ -5,6 +5,8 @@
 #include <cmath>
 #include <ostream>
 
+#include "tensor/utf8.hpp"
+
 namespace qkv {
 
 // ---- the value ---------------------------------------------------------------------------------
@@ -124,54 +126,11 @@ void Json::push_back(Json item) {
 
 namespace {
 
-// Length of the well-formed UTF-8 sequence starting at s[i], or 0 if there is none. Besides
-// the lead/continuation pattern (0xxxxxxx, 110xxxxx 10xxxxxx, ...), the second byte's range
-// rules out overlong forms (E0 80..9F, F0 80..8F would encode a smaller code point in more
-// bytes than needed), UTF-16 surrogates U+D800..U+DFFF (ED A0..BF) and code points above
-// U+10FFFF (F4 90.., F5..FF).
+// Strings are checked and \u escapes written by the one UTF-8 codec (tensor/utf8.hpp): a string
+// holds well-formed UTF-8 only (no overlong forms, surrogates or code points above U+10FFFF).
+// The length of the sequence starting at s[i], 0 if it is not valid there.
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    const unsigned lead = byte(i);
-    if (lead < 0x80) return 1;
-    std::size_t n = 0;
-    unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        n = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-        n = 3;
-        if (lead == 0xE0) lo = 0xA0;
-        if (lead == 0xED) hi = 0x9F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        n = 4;
-        if (lead == 0xF0) lo = 0x90;
-        if (lead == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (s.size() - i < n) return 0;
-    if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-    for (std::size_t k = 2; k < n; ++k)
-        if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    return n;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-    auto put = [&](unsigned bits) { out.push_back(static_cast<char>(bits)); };
-    if (cp < 0x80) {
-        put(cp);
-    } else if (cp < 0x800) {
-        put(0xC0 | (cp >> 6));
-        put(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        put(0xE0 | (cp >> 12));
-        put(0x80 | ((cp >> 6) & 0x3F));
-        put(0x80 | (cp & 0x3F));
-    } else {
-        put(0xF0 | (cp >> 18));
-        put(0x80 | ((cp >> 12) & 0x3F));
-        put(0x80 | ((cp >> 6) & 0x3F));
-        put(0x80 | (cp & 0x3F));
-    }
+    return static_cast<unsigned char>(s[i]) < 0x80 ? 1 : utf8_decode_one(s, i).length;
 }
 
 std::string hex_byte(unsigned char c) {
@@ -375,7 +334,7 @@ private:
             case 'n': out += '\n'; return;
             case 'r': out += '\r'; return;
             case 't': out += '\t'; return;
-            case 'u': append_utf8(out, parse_unicode_escape()); return;
+            case 'u': utf8_append(out, parse_unicode_escape()); return;
             default: pos_ -= 2; error("unknown escape sequence in a string: '\\", c, "'");
         }
     }

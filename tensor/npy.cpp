@@ -14,12 +14,12 @@
 // A 0-d array has shape (), a 1-d one (n,) -- Python's one-element tuple.
 #include "tensor/npy.hpp"
 
-#include <bit>
 #include <cstring>
 #include <limits>
 #include <string_view>
 
 #include "tensor/atomic_file.hpp"
+#include "tensor/file_format.hpp"
 
 namespace qkv {
 
@@ -31,15 +31,7 @@ constexpr std::size_t npy_alignment = 64;
 // can make us allocate.
 constexpr std::size_t npy_max_dims = 64;
 
-// The bytes in memory are the bytes in the file only on a little-endian machine.
-void check_little_endian([[maybe_unused]] const char* op) {
-    if constexpr (std::endian::native != std::endian::little)
-        fail(op, "this machine is big-endian; .npy files are read and written only on little-endian machines");
-}
-
-template <class... Parts> [[noreturn]] void bad_file(const std::string& path, Parts&&... parts) {
-    fail("load_npy", "'", path, "': ", std::forward<Parts>(parts)...);
-}
+constexpr FileFormat npy{".npy", "load_npy"};
 
 std::uint64_t read_le(std::string_view bytes, std::size_t at, std::size_t width) {
     std::uint64_t value = 0;
@@ -79,7 +71,7 @@ public:
             skip_space();
             if (key == "descr") {
                 once(seen_descr, key);
-                if (at('[')) bad_file(path_, "descr is a list (a structured dtype), which is not supported");
+                if (at('[')) npy.bad_file(path_, "descr is a list (a structured dtype), which is not supported");
                 header.descr = parse_quoted();
             } else if (key == "fortran_order") {
                 once(seen_order, key);
@@ -88,7 +80,8 @@ public:
                 once(seen_shape, key);
                 header.shape = parse_shape();
             } else {
-                bad_file(path_, "header has an unexpected key '", key, "' (expected 'descr', 'fortran_order', 'shape')");
+                npy.bad_file(path_, "header has an unexpected key '", key,
+                             "' (expected 'descr', 'fortran_order', 'shape')");
             }
             skip_space();
             if (!at(',')) break;
@@ -98,8 +91,8 @@ public:
         skip_space();
         if (pos_ != text_.size()) syntax_error("the end of the header after the dict");
         if (!seen_descr || !seen_order || !seen_shape)
-            bad_file(path_, "header dict lacks the key '", !seen_descr ? "descr" : !seen_order ? "fortran_order" : "shape",
-                     "'");
+            npy.bad_file(path_, "header dict lacks the key '",
+                         !seen_descr ? "descr" : !seen_order ? "fortran_order" : "shape", "'");
         return header;
     }
 
@@ -108,12 +101,12 @@ private:
         // Show the header (printable characters only, at most 200 of them) to help find the fault.
         std::string shown;
         for (char c : text_.substr(0, 200)) shown += (c >= 0x20 && c < 0x7F) ? c : '?';
-        bad_file(path_, "header is not a valid dict: expected ", expected, " at character ", pos_, " of \"", shown,
+        npy.bad_file(path_, "header is not a valid dict: expected ", expected, " at character ", pos_, " of \"", shown,
                  text_.size() > 200 ? "...\"" : "\"");
     }
 
     void once(bool& seen, const std::string& key) const {
-        if (seen) bad_file(path_, "header dict has the key '", key, "' twice");
+        if (seen) npy.bad_file(path_, "header dict has the key '", key, "' twice");
         seen = true;
     }
 
@@ -158,8 +151,8 @@ private:
         while (!at(')')) {
             shape.push_back(parse_size());
             if (shape.size() > npy_max_dims)
-                bad_file(path_, "shape has more than ", npy_max_dims, " dims (NumPy itself allows at most ", npy_max_dims,
-                         ")");
+                npy.bad_file(path_, "shape has more than ", npy_max_dims, " dims (NumPy itself allows at most ",
+                             npy_max_dims, ")");
             skip_space();
             if (!at(',')) break;
             ++pos_;
@@ -182,7 +175,8 @@ private:
             too_big = too_big || value > (std::numeric_limits<std::int64_t>::max() - digit) / 10;
             if (!too_big) value = value * 10 + digit;
         }
-        if (too_big) bad_file(path_, "shape size ", text_.substr(start, pos_ - start), " is absurd (more than 2^63)");
+        if (too_big)
+            npy.bad_file(path_, "shape size ", text_.substr(start, pos_ - start), " is absurd (more than 2^63)");
         if (at('L')) ++pos_;
         return negative ? -value : value;
     }
@@ -198,9 +192,10 @@ DType dtype_from_descr(const std::string& descr, const std::string& path) {
     if (descr == "<i8") return DType::Int64;
     if (descr == "|b1") return DType::Bool;
     if (!descr.empty() && descr[0] == '>')
-        bad_file(path, "big-endian data (dtype '", descr, "') is not supported; convert it with a.astype('<",
+        npy.bad_file(path, "big-endian data (dtype '", descr, "') is not supported; convert it with a.astype('<",
                  descr.substr(1), "')");
-    bad_file(path, "unsupported dtype '", descr, "' (supported: '<f4' float32, '<f8' float64, '<i8' int64, '|b1' bool)");
+    npy.bad_file(path, "unsupported dtype '", descr,
+                 "' (supported: '<f4' float32, '<f8' float64, '<i8' int64, '|b1' bool)");
 }
 
 const char* descr_of(DType dtype) {
@@ -217,14 +212,15 @@ const char* descr_of(DType dtype) {
 std::int64_t data_bytes(const Shape& shape, DType dtype, const std::string& path) {
     std::int64_t numel = 1;
     for (auto s : shape) {
-        if (s < 0) bad_file(path, "shape ", shape_str(shape), " has a negative size");
+        if (s < 0) npy.bad_file(path, "shape ", shape_str(shape), " has a negative size");
         if (s > 0 && numel > std::numeric_limits<std::int64_t>::max() / s)
-            bad_file(path, "shape ", shape_str(shape), " has too many elements (more than 2^63)");
+            npy.bad_file(path, "shape ", shape_str(shape), " has too many elements (more than 2^63)");
         numel *= s;
     }
     const auto itemsize = static_cast<std::int64_t>(dtype_size(dtype));
     if (numel > std::numeric_limits<std::int64_t>::max() / itemsize)
-        bad_file(path, "shape ", shape_str(shape), " of ", dtype_name(dtype), " is too large (more than 2^63 bytes)");
+        npy.bad_file(path, "shape ", shape_str(shape), " of ", dtype_name(dtype),
+                     " is too large (more than 2^63 bytes)");
     return numel * itemsize;
 }
 
@@ -232,17 +228,17 @@ std::int64_t data_bytes(const Shape& shape, DType dtype, const std::string& path
 // sets `data_start` to the offset of the first data byte.
 std::string_view find_header(std::string_view file, const std::string& path, std::size_t& data_start) {
     if (file.substr(0, npy_magic.size()) != npy_magic)
-        bad_file(path, "not a .npy file (it does not start with the magic bytes \\x93NUMPY)");
-    if (file.size() < npy_magic.size() + 2) bad_file(path, "file ends inside the format version");
+        npy.bad_file(path, "not a .npy file (it does not start with the magic bytes \\x93NUMPY)");
+    if (file.size() < npy_magic.size() + 2) npy.bad_file(path, "file ends inside the format version");
     const int major = static_cast<unsigned char>(file[6]), minor = static_cast<unsigned char>(file[7]);
     if (minor != 0 || major < 1 || major > 3)
-        bad_file(path, "unsupported .npy format version ", major, '.', minor, " (1.0, 2.0 and 3.0 are supported)");
+        npy.bad_file(path, "unsupported .npy format version ", major, '.', minor, " (1.0, 2.0 and 3.0 are supported)");
     const std::size_t length_width = major == 1 ? 2 : 4;
     const std::size_t header_start = npy_magic.size() + 2 + length_width;
-    if (file.size() < header_start) bad_file(path, "file ends inside the header length");
+    if (file.size() < header_start) npy.bad_file(path, "file ends inside the header length");
     const std::uint64_t header_len = read_le(file, npy_magic.size() + 2, length_width);
     if (header_len > file.size() - header_start)
-        bad_file(path, "truncated header: it claims ", header_len, " bytes but the file has only ",
+        npy.bad_file(path, "truncated header: it claims ", header_len, " bytes but the file has only ",
                  file.size() - header_start, " after the preamble");
     data_start = header_start + header_len;
     return file.substr(header_start, header_len);
@@ -295,21 +291,22 @@ void append_elements(std::string& out, const Tensor& t) {
 }  // namespace
 
 Tensor load_npy(const std::string& path) {
-    check_little_endian("load_npy");
+    npy.check_little_endian("load_npy");
     const std::string bytes = read_file(path, "load_npy", max_tensor_file_bytes);
     std::size_t data_start = 0;
     const NpyHeader header = HeaderParser(find_header(bytes, path, data_start), path).parse();
     if (header.fortran_order)
-        bad_file(path, "fortran_order=True is not supported; save with C order (np.ascontiguousarray)");
+        npy.bad_file(path, "fortran_order=True is not supported; save with C order (np.ascontiguousarray)");
     const DType dtype = dtype_from_descr(header.descr, path);
     const std::int64_t needed = data_bytes(header.shape, dtype, path);
     const std::size_t available = bytes.size() - data_start;
     if (static_cast<std::uint64_t>(needed) > available)
-        bad_file(path, "data is truncated: shape ", shape_str(header.shape), " of ", dtype_name(dtype), " needs ",
+        npy.bad_file(path, "data is truncated: shape ", shape_str(header.shape), " of ", dtype_name(dtype), " needs ",
                  needed, " bytes but the file has only ", available, " after the header");
     if (static_cast<std::uint64_t>(needed) < available)
-        bad_file(path, "file has ", available - static_cast<std::size_t>(needed), " bytes after the data that shape ",
-                 shape_str(header.shape), " of ", dtype_name(dtype), " does not account for");
+        npy.bad_file(path, "file has ", available - static_cast<std::size_t>(needed),
+                     " bytes after the data that shape ", shape_str(header.shape), " of ", dtype_name(dtype),
+                     " does not account for");
 
     Tensor out(header.shape, dtype);
     if (needed > 0) std::memcpy(out.storage()->bytes(), bytes.data() + data_start, static_cast<std::size_t>(needed));
@@ -322,7 +319,7 @@ Tensor load_npy(const std::string& path) {
 }
 
 void save_npy(const std::string& path, const Tensor& t) {
-    check_little_endian("save_npy");
+    npy.check_little_endian("save_npy");
     t.check_defined("save_npy");
     std::string bytes = npy_prefix(t);
     append_elements(bytes, t);

@@ -13,7 +13,6 @@
 #include "tensor/safetensors.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "tensor/atomic_file.hpp"
+#include "tensor/file_format.hpp"
 #include "tensor/json.hpp"
 
 namespace qkv {
@@ -38,18 +38,11 @@ constexpr std::size_t max_dims = 64;
 constexpr std::size_t max_tensors = 100'000;
 constexpr JsonLimits header_limits{.max_values = 2'000'000, .max_array_items = max_dims, .max_object_members = max_tensors + 1};
 
-void check_little_endian([[maybe_unused]] const char* op) {
-    if constexpr (std::endian::native != std::endian::little)
-        fail(op, "this machine is big-endian; safetensors files are read and written only on little-endian machines");
-}
-
-template <class... Parts> [[noreturn]] void bad_file(const std::string& path, Parts&&... parts) {
-    fail("load_safetensors", "'", path, "': ", std::forward<Parts>(parts)...);
-}
+constexpr FileFormat safetensors{"safetensors", "load_safetensors"};
 
 template <class... Parts>
 [[noreturn]] void bad_entry(const std::string& path, const std::string& name, Parts&&... parts) {
-    bad_file(path, "tensor '", name, "' ", std::forward<Parts>(parts)...);
+    safetensors.bad_file(path, "tensor '", name, "' ", std::forward<Parts>(parts)...);
 }
 
 struct NamedDType {
@@ -144,11 +137,13 @@ Entry parse_entry(const std::string& name, const Json& value, std::uint64_t buff
 
 std::map<std::string, std::string> parse_metadata(const Json& value, const std::string& path) {
     if (!value.is_object())
-        bad_file(path, "__metadata__ must be an object mapping strings to strings, got ", json_kind_name(value.kind()));
+        safetensors.bad_file(path, "__metadata__ must be an object mapping strings to strings, got ",
+                             json_kind_name(value.kind()));
     std::map<std::string, std::string> out;
     for (const auto& [key, v] : value.as_object()) {
         if (!v.is_string())
-            bad_file(path, "__metadata__ must map strings to strings, but '", key, "' maps to ", json_kind_name(v.kind()));
+            safetensors.bad_file(path, "__metadata__ must map strings to strings, but '", key, "' maps to ",
+                                 json_kind_name(v.kind()));
         out.emplace(key, v.as_string());
     }
     return out;
@@ -163,8 +158,8 @@ void check_no_overlap(std::vector<const Entry*> ranges, const std::string& path)
         const Entry& a = *ranges[i - 1];
         const Entry& b = *ranges[i];
         if (b.begin < a.end)
-            bad_file(path, "tensors '", a.name, "' (bytes ", a.begin, "..", a.end, ") and '", b.name, "' (bytes ",
-                     b.begin, "..", b.end, ") overlap");
+            safetensors.bad_file(path, "tensors '", a.name, "' (bytes ", a.begin, "..", a.end, ") and '", b.name,
+                                 "' (bytes ", b.begin, "..", b.end, ") overlap");
     }
 }
 
@@ -182,8 +177,9 @@ Tensor read_tensor(const Entry& e, const char* buffer) {
 
 // A name save_safetensors could write back and a C string could hold: not empty, no U+0000.
 const std::string& check_name(const std::string& name, const std::string& path) {
-    if (name.empty()) bad_file(path, "a tensor has the empty name \"\"");
-    if (name.find('\0') != std::string::npos) bad_file(path, "tensor name ", Json(name).dump(), " contains U+0000");
+    if (name.empty()) safetensors.bad_file(path, "a tensor has the empty name \"\"");
+    if (name.find('\0') != std::string::npos)
+        safetensors.bad_file(path, "tensor name ", Json(name).dump(), " contains U+0000");
     return name;
 }
 
@@ -211,25 +207,26 @@ Json shape_json(const Shape& shape) {
 }  // namespace
 
 SafetensorsFile load_safetensors(const std::string& path) {
-    check_little_endian("load_safetensors");
+    safetensors.check_little_endian("load_safetensors");
     const std::string bytes = read_file(path, "load_safetensors", max_tensor_file_bytes);
     if (bytes.size() < length_field_bytes)
-        bad_file(path, "file has ", bytes.size(), " bytes, too few for the 8-byte header length");
+        safetensors.bad_file(path, "file has ", bytes.size(), " bytes, too few for the 8-byte header length");
     std::uint64_t header_len = 0;
     for (std::size_t k = length_field_bytes; k-- > 0;) header_len = header_len << 8 | static_cast<unsigned char>(bytes[k]);
     if (header_len > max_header_bytes)
-        bad_file(path, "header length ", header_len, " is absurd (the limit is ", max_header_bytes, " bytes)");
+        safetensors.bad_file(path, "header length ", header_len, " is absurd (the limit is ", max_header_bytes,
+                             " bytes)");
     if (header_len > bytes.size() - length_field_bytes)
-        bad_file(path, "header length ", header_len, " runs past the end of the file (", bytes.size() - length_field_bytes,
-                 " bytes follow the length)");
+        safetensors.bad_file(path, "header length ", header_len, " runs past the end of the file (",
+                             bytes.size() - length_field_bytes, " bytes follow the length)");
     const std::string_view header_text(bytes.data() + length_field_bytes, header_len);
-    if (header_text.empty() || header_text[0] != '{') bad_file(path, "header does not start with '{'");
+    if (header_text.empty() || header_text[0] != '{') safetensors.bad_file(path, "header does not start with '{'");
 
     Json header;
     try {
         header = parse_json(header_text, header_limits);
     } catch (const Error& e) {
-        bad_file(path, "header is not valid JSON (", e.what(), ")");
+        safetensors.bad_file(path, "header is not valid JSON (", e.what(), ")");
     }
 
     const std::size_t data_start = length_field_bytes + header_len;
@@ -237,7 +234,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
     SafetensorsFile out;
     const std::size_t members = header.as_object().size();
     if (members - (header.find("__metadata__") ? 1 : 0) > max_tensors)
-        bad_file(path, "header lists more than ", max_tensors, " tensors");
+        safetensors.bad_file(path, "header lists more than ", max_tensors, " tensors");
     std::vector<Entry> entries;
     for (const auto& [name, value] : header.as_object()) {
         if (name == "__metadata__") out.metadata = parse_metadata(value, path);
@@ -252,7 +249,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
 }
 
 void save_safetensors(const std::string& path, const TensorMap& tensors, const std::map<std::string, std::string>& metadata) {
-    check_little_endian("save_safetensors");
+    safetensors.check_little_endian("save_safetensors");
     Json::Object header;
     if (!metadata.empty()) {
         Json::Object meta;

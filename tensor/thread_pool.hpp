@@ -23,6 +23,21 @@ int num_threads();
 // n from 1 to max_num_threads, else throws. Lowering the count leaves the extra workers asleep.
 void set_num_threads(int n);
 
+// Sets the thread count for a scope and restores the previous count when the scope ends, also
+// when it ends by an exception (a test or benchmark that compares thread counts must not leave
+// the rest of the program on its last setting):
+//     { ThreadCountGuard one(1); run(); }  // num_threads() is back to what it was here
+class ThreadCountGuard {
+public:
+    explicit ThreadCountGuard(int n) : previous_(num_threads()) { set_num_threads(n); }
+    ~ThreadCountGuard() { set_num_threads(previous_); }
+    ThreadCountGuard(const ThreadCountGuard&) = delete;
+    ThreadCountGuard& operator=(const ThreadCountGuard&) = delete;
+
+private:
+    int previous_;
+};
+
 // Calls body(begin, end) on disjoint chunks covering [0, n) (nothing when n <= 0). Runs inline on the calling thread
 // when n < 2 * min_per_thread or only one thread is set, so small problems pay no hand-off.
 // Called from inside a chunk (on a worker or on the caller), it runs inline: no nested

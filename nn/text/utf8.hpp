@@ -1,16 +1,11 @@
 // UTF-8 and the few Unicode character classes the tokenizers need.
 //
 // Text enters qkv as UTF-8 bytes (std::string); tokenizers work on code points (char32_t), so
-// that "年" is one character, not three bytes. UTF-8 stores a code point in 1 to 4 bytes:
-//
-//   U+0000  .. U+007F     0xxxxxxx
-//   U+0080  .. U+07FF     110xxxxx 10xxxxxx
-//   U+0800  .. U+FFFF     1110xxxx 10xxxxxx 10xxxxxx
-//   U+10000 .. U+10FFFF   11110xxx 10xxxxxx 10xxxxxx 10xxxxxx
-//
-// Valid UTF-8 uses the shortest form (no "overlong" encodings), never encodes the UTF-16
-// surrogates U+D800..U+DFFF, and stops at U+10FFFF. Decoding rejects anything else, naming the
-// byte offset: a tokenizer that silently skipped bad bytes would hide a broken data file.
+// that "年" is one character, not three bytes. The codec is the tensor layer's (tensor/utf8.hpp,
+// which the JSON reader uses too; it has the byte table and what counts as invalid): decoding
+// rejects overlong forms, surrogates, code points above U+10FFFF and cut-short sequences,
+// naming the byte offset, since a tokenizer that silently skipped bad bytes would hide a broken
+// data file. The names below are the tokenizers' short names for it.
 //
 // The character classes below are small hand-written tables, not the full Unicode database
 // (qkv has no ICU). Each function says what it covers.
@@ -21,19 +16,21 @@
 #include <string>
 #include <string_view>
 
+#include "tensor/utf8.hpp"
+
 namespace qkv::nn::utf8 {
 
 // ---- encoding --------------------------------------------------------------------------------
 
 // The code points of `text`; throws "utf8_decode: invalid UTF-8 at byte N: ..." on bad input.
-std::u32string decode(std::string_view text);
+inline std::u32string decode(std::string_view text) { return utf8_decode(text); }
 // The UTF-8 bytes of one code point / of a sequence; throws on surrogates and on > U+10FFFF.
-std::string encode(char32_t c);
-std::string encode(std::u32string_view text);
+inline std::string encode(char32_t c) { return utf8_encode(c); }
+inline std::string encode(std::u32string_view text) { return utf8_encode(text); }
 
 // The byte offset of the first invalid sequence, or nullopt when `text` is valid UTF-8.
-std::optional<std::size_t> find_invalid(std::string_view text);
-bool is_valid(std::string_view text);
+inline std::optional<std::size_t> find_invalid(std::string_view text) { return utf8_find_invalid(text); }
+inline bool is_valid(std::string_view text) { return utf8_is_valid(text); }
 
 // ---- character classes -------------------------------------------------------------------------
 

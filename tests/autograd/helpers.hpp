@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "autograd/autograd.hpp"
+#include "tests/testing.hpp"
 
 namespace qkv::test {
 
@@ -86,16 +87,11 @@ inline void check_gradients(const std::string& what, const GradcheckFn& f, const
     }
 }
 
-// Every element of `t` (row-major) against `expected`, to a relative and absolute tolerance;
-// a failure names the element's flat position.
-inline void check_close(const Tensor& t, const std::vector<double>& expected, double tol = 1e-12) {
-    const std::vector<double> got = t.to_vector<double>();
-    REQUIRE(got.size() == expected.size());
-    for (std::size_t i = 0; i < got.size(); ++i) {
-        INFO("element ", i, ": got ", got[i], ", expected ", expected[i]);
-        if (std::isinf(expected[i])) CHECK(got[i] == expected[i]);
-        else CHECK(std::abs(got[i] - expected[i]) <= tol * (1 + std::abs(expected[i])));
-    }
+// Every element of `t` (row-major) against `expected` written out in the test, one check
+// (tests/testing.hpp): |got - expected| <= tol (1 + |expected|).
+inline void check_close(const Tensor& t, const std::vector<double>& expected, double tol = 1e-12,
+                        const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+    check_close("values", expected, t, tol, tol, file, line);
 }
 
 // A float64 leaf that requires grad, from literal values.

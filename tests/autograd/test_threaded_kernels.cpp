@@ -12,17 +12,6 @@ using namespace qkv;
 
 namespace {
 
-class ThreadCount {
-public:
-    explicit ThreadCount(int n) : saved_(num_threads()) { set_num_threads(n); }
-    ~ThreadCount() { set_num_threads(saved_); }
-    ThreadCount(const ThreadCount&) = delete;
-    ThreadCount& operator=(const ThreadCount&) = delete;
-
-private:
-    int saved_;
-};
-
 // The results of one run: outputs and gradients, as float32 bit patterns in order.
 using Bits = std::vector<std::vector<float>>;
 
@@ -99,12 +88,12 @@ TEST_SUITE("autograd") {
 TEST_CASE("threaded row kernels and elementwise ops are bit-identical for 1, 2 and 3 threads") {
     Bits one;
     {
-        const ThreadCount count(1);
+        const ThreadCountGuard count(1);
         one = run_all();
     }
     for (int threads : {2, 3}) {
         INFO(threads, " threads");
-        const ThreadCount count(threads);
+        const ThreadCountGuard count(threads);
         CHECK(first_difference(run_all(), one) == -1);
     }
 }

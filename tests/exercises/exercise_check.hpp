@@ -30,6 +30,7 @@
 #include "autograd/gradcheck.hpp"
 #include "lessons/common/exercise.hpp"
 #include "tensor/tensor.hpp"
+#include "tests/testing.hpp"
 
 #ifndef QKV_SOURCE_DIR
 #error "tests/CMakeLists.txt defines QKV_SOURCE_DIR (the repository root) for the exercise checkers"
@@ -141,58 +142,20 @@ inline std::string brief(const std::string& name, const Tensor& t) {
 }
 
 // Compares got with expected element by element: |got - expected| <= atol + rtol * |expected|
-// (NaN matches only NaN, an infinity only itself). On a mismatch it fails once with both shapes,
-// how many elements differ, the largest difference, the first differing index with both values,
-// the first few values of each, and the hint. Returns whether they matched.
+// (NaN matches only NaN, an infinity only itself), by the one comparison every test uses
+// (qkv::test::describe_mismatch, tests/testing.hpp). On a mismatch it fails once with the
+// exercise, how many elements differ, the largest difference and where, the first few
+// mismatches, the first few values of each, and the hint. Returns whether they matched.
 inline bool check_close(const std::string& what, const Tensor& expected, const Tensor& got, double rtol = 1e-5,
                         double atol = 1e-6, const std::string& hint = "") {
-    std::ostringstream msg;
-    msg << detail::prefix() << what << "\n";
-    if (!got.defined()) {
-        msg << "  got an undefined Tensor (did the function return Tensor{}?)";
-        if (!hint.empty()) msg << "\n  hint: " << hint;
-        FAIL_CHECK(msg.str());
-        return false;
-    }
-    if (expected.shape() != got.shape()) {
-        msg << "  expected shape " << shape_str(expected.shape()) << ", got shape " << shape_str(got.shape());
-        if (!hint.empty()) msg << "\n  hint: " << hint;
-        FAIL_CHECK(msg.str());
-        return false;
-    }
-    const std::vector<double> e = expected.to_vector<double>();
-    const std::vector<double> g = got.to_vector<double>();
-    std::int64_t mismatches = 0, first = -1, worst = -1;
-    double worst_diff = 0;
-    for (std::size_t i = 0; i < e.size(); ++i) {
-        bool same;
-        double diff = 0;
-        if (std::isnan(e[i]) || std::isnan(g[i])) same = std::isnan(e[i]) && std::isnan(g[i]);
-        else if (std::isinf(e[i]) || std::isinf(g[i])) same = e[i] == g[i];
-        else {
-            diff = std::abs(g[i] - e[i]);
-            same = diff <= atol + rtol * std::abs(e[i]);
-        }
-        if (same) continue;
-        ++mismatches;
-        if (first < 0) first = static_cast<std::int64_t>(i);
-        if (worst < 0 || std::isnan(diff) || diff > worst_diff || !std::isfinite(g[i])) {
-            worst = static_cast<std::int64_t>(i);
-            worst_diff = std::isfinite(g[i]) ? diff : INFINITY;
-        }
-    }
-    if (mismatches == 0) return detail::pass();
-    const auto at = [&](std::int64_t i) { return detail::index_str(unravel_index(i, expected.shape())); };
-    msg << "  shape " << shape_str(expected.shape()) << ": " << mismatches << " of " << e.size()
-        << " elements differ (allowed |got - expected| <= " << atol << " + " << rtol << " * |expected|)\n"
-        << "  first difference at " << at(first) << ": expected " << detail::number(e[first]) << ", got "
-        << detail::number(g[first]) << " (off by " << detail::number(g[first] - e[first]) << ")\n"
-        << "  largest difference at " << at(worst) << ": expected " << detail::number(e[worst]) << ", got "
-        << detail::number(g[worst]) << " (off by " << detail::number(g[worst] - e[worst]) << ")\n"
-        << "  expected " << detail::first_values(e) << "\n"
-        << "  got      " << detail::first_values(g);
-    if (!hint.empty()) msg << "\n  hint: " << hint;
-    FAIL_CHECK(msg.str());
+    std::string mismatch = test::describe_mismatch(expected, got, rtol, atol);
+    if (mismatch.empty()) return detail::pass();
+    if (!got.defined()) mismatch += " (did the function return Tensor{}?)";
+    else if (expected.shape() == got.shape())
+        mismatch = "shape " + shape_str(expected.shape()) + ": " + mismatch + "\n  expected " +
+                   detail::first_values(expected.to_vector<double>()) + "\n  got      " +
+                   detail::first_values(got.to_vector<double>());
+    detail::fail_with(what + "\n  " + mismatch, hint);
     return false;
 }
 

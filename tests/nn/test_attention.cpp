@@ -10,6 +10,7 @@
 #include "autograd/helpers.hpp"
 #include "nn/attention/additive.hpp"
 #include "nn/attention/scaled_dot_product.hpp"
+#include "tests/testing_nn.hpp"
 
 using namespace qkv;
 using namespace qkv::nn;
@@ -60,15 +61,6 @@ bool all_finite(const Tensor& t) {
 }
 
 Tensor int64s(const std::vector<std::int64_t>& values) { return from_vector(values); }
-
-// Every parameter slot of a module tree, so gradcheck can put its own leaves there.
-struct ParameterSlots : Visitor {
-    std::vector<Var*> slots;
-    void param(const std::string&, Var& p) override {
-        if (p.defined()) slots.push_back(&p);
-    }
-    void module(const std::string&, Module& m) override { m.visit(*this); }
-};
 
 }  // namespace
 
@@ -322,20 +314,13 @@ TEST_CASE("AdditiveAttention passes gradcheck for its inputs and parameters") {
     Generator gen(23);
     AdditiveAttention attn(3, 4, 5, gen);
     attn.to(f64);
-    ParameterSlots p;
-    attn.visit(p);
-    REQUIRE(p.slots.size() == 3);
-    std::vector<Tensor> inputs = {randn({2, 2, 3}, 0, 1, f64, gen), randn({2, 3, 4}, 0, 1, f64, gen),
-                                  randn({2, 3, 2}, 0, 1, f64, gen)};
-    for (Var* slot : p.slots) inputs.push_back(slot->data().clone());
+    REQUIRE(qkv::test::parameter_slots(attn).size() == 3);
+    const std::vector<Tensor> inputs = {randn({2, 2, 3}, 0, 1, f64, gen), randn({2, 3, 4}, 0, 1, f64, gen),
+                                        randn({2, 3, 2}, 0, 1, f64, gen)};
     const Tensor mask = padding_mask(int64s({3, 1}), 3);
-    check_gradients(
-        "AdditiveAttention",
-        [&](const std::vector<Var>& x) {
-            for (std::size_t i = 0; i < p.slots.size(); ++i) *p.slots[i] = x[i + 3];
-            return attn.forward(x[0], x[1], x[2], mask).output;
-        },
-        inputs);
+    qkv::test::check_module_gradients(
+        "AdditiveAttention", attn,
+        [&](const std::vector<Var>& x) { return attn.forward(x[0], x[1], x[2], mask).output; }, inputs);
 }
 
 TEST_CASE("attention rejects mismatched shapes, bad masks and bad lengths with clear messages") {

@@ -16,6 +16,7 @@
 #include "nn/bert/hf_checkpoint.hpp"
 #include "nn/bert/masking.hpp"
 #include "temp_dir.hpp"
+#include "tests/testing_nn.hpp"
 #include "tensor/atomic_file.hpp"
 
 using namespace qkv;
@@ -43,20 +44,6 @@ Vocab small_vocab(int words) {
     for (int i = 0; i < words; ++i) tokens.push_back(std::string(1, 'w').append(std::to_string(i)));
     return Vocab(tokens);
 }
-
-// Replaces every parameter of a module with the given Vars, in visit() order (for gradcheck).
-class ParamSetter : public Visitor {
-public:
-    explicit ParamSetter(const std::vector<Var>& values) : values_(values) {}
-    void param(const std::string&, Var& p) override {
-        if (p.defined()) p = values_.at(next_++);
-    }
-    void module(const std::string&, Module& m) override { m.visit(*this); }
-
-private:
-    const std::vector<Var>& values_;
-    std::size_t next_ = 0;
-};
 
 double max_abs_diff(const Tensor& a, const Tensor& b) {
     const auto x = a.to(DType::Float64).to_vector<double>(), y = b.to(DType::Float64).to_vector<double>();
@@ -253,8 +240,9 @@ TEST_CASE("bert layer matches a naive post-norm layer with exact GELU and a padd
         std::vector<bool> p(5, false);
         if (b == 1) p[3] = p[4] = true;
         const Mat ref = bert_layer_ref(layer, to_mat(x.select(0, b)), p, 2, c.layer_norm_eps);
-        for (std::int64_t t = 0; t < 5; ++t)
-            for (std::int64_t i = 0; i < 8; ++i) CHECK(std::abs(hidden.data().at({b, t, i}) - ref[t][i]) < 1e-10);
+        std::vector<double> expected;  // (T, D), row-major
+        for (const std::vector<double>& row : ref) expected.insert(expected.end(), row.begin(), row.end());
+        qkv::test::check_close(cat("BertLayer output, sequence ", b), expected, hidden.data().select(0, b), 0, 1e-10);
     }
     // No weight on padding keys; each row sums to 1.
     for (std::int64_t h = 0; h < 2; ++h)
@@ -513,16 +501,12 @@ TEST_CASE("gradcheck a one-layer bert for pre-training in float64 with padding")
     BertForPreTraining model(c, gen);
     model.to(DType::Float64);
     model.eval();
-    std::vector<Tensor> inputs;
-    for (const auto& [name, p] : model.named_parameters()) inputs.push_back(p.data().clone());
     // Row 1 is padded after 3 tokens; both segments appear.
     const Tensor ids = from_vector(std::vector<std::int64_t>{2, 5, 6, 3, 5, 2, 6, 3, 0, 0}, {2, 5});
     const Tensor types = from_vector(std::vector<std::int64_t>{0, 0, 0, 0, 1, 0, 0, 0, 0, 0}, {2, 5});
     Tensor pad = zeros({2, 5}, DType::Bool);
     pad.set({1, 3}, 1), pad.set({1, 4}, 1);
-    const auto f = [&](const std::vector<Var>& params) {
-        ParamSetter setter(params);
-        model.visit(setter);
+    const auto f = [&](const std::vector<Var>&) {  // the parameters are the only inputs
         const PreTrainingOutput out = model.forward(ids, types, pad);
         // The real positions' outputs only: the [PAD] row of the embedding gets no gradient from
         // its lookups (padding_idx, as PyTorch), so the outputs AT padded positions, the only
@@ -531,9 +515,7 @@ TEST_CASE("gradcheck a one-layer bert for pre-training in float64 with padding")
         const Var real = concat({out.mlm_logits.select(0, 0), out.mlm_logits.select(0, 1).slice(0, 0, 3)}, 0);  // (8, V)
         return concat({real.reshape({-1}), out.nsp_logits.reshape({-1})}, 0);
     };
-    const GradcheckResult r = gradcheck(f, inputs);
-    INFO(r.message);
-    CHECK(r.ok);
+    qkv::test::check_module_gradients("one-layer BertForPreTraining", model, f, {});
 }
 
 TEST_CASE("sequence classifier copies the pre-trained encoder and keeps its own head") {
@@ -597,10 +579,11 @@ TEST_CASE("bert model matches a naive embeddings, layers and tanh pooler with tw
         const BertRef ref = bert_model_ref(model, row(ids), row(types), p);
         for (std::int64_t t = 0; t < T; ++t) {
             if (p[static_cast<std::size_t>(t)]) continue;  // a [PAD] query's output is not compared
-            for (std::int64_t i = 0; i < 8; ++i)
-                CHECK(std::abs(out.last_hidden_state.data().at({b, t, i}) - ref.hidden[t][i]) < 1e-10);
+            qkv::test::check_close(cat("last_hidden_state[", b, ", ", t, "]"), ref.hidden[static_cast<std::size_t>(t)],
+                                   out.last_hidden_state.data().select(0, b).select(0, t), 0, 1e-10);
         }
-        for (std::int64_t i = 0; i < 8; ++i) CHECK(std::abs(out.pooler_output.data().at({b, i}) - ref.pooled[i]) < 1e-10);
+        qkv::test::check_close(cat("pooler_output[", b, "]"), ref.pooled, out.pooler_output.data().select(0, b), 0,
+                               1e-10);
     }
     // The segments matter: all-zero token types give different outputs.
     const BertOutput zero = model.forward(from_vector(ids, {B, T}), Tensor(), pad);

@@ -216,15 +216,13 @@ TEST_CASE("memory_efficient_attention: bit-identical output and gradients for 1,
     const Tensor v = randn({2, 3, 70, 16}, 0, 1, DType::Float32, gen), w = randn({2, 3, 70, 16}, 0, 1, DType::Float32, gen);
     MemoryEfficientOptions o = blocks(16, 16);
     o.causal = true, o.dropout_p = 0.2, o.dropout_seed = 4;
-    const int before = num_threads();
     std::vector<Run> runs;
     for (int threads : {1, 2, 3}) {
-        set_num_threads(threads);
+        const ThreadCountGuard count(threads);
         runs.push_back(run(q, k, v, w, [&](const Var& a, const Var& b, const Var& e) {
             return memory_efficient_attention(a, b, e, Tensor(), o);
         }));
     }
-    set_num_threads(before);
     for (std::size_t r = 1; r < runs.size(); ++r) {
         INFO("threads ", r + 1, " vs 1");
         CHECK(max_error(runs[r].out, runs[0].out) == 0.0);

@@ -11,6 +11,7 @@
 
 #include "autograd/helpers.hpp"
 #include "nn/attention/multi_head.hpp"
+#include "tests/testing_nn.hpp"
 
 using namespace qkv;
 using namespace qkv::nn;
@@ -96,15 +97,6 @@ Tensor lengths_mask(const std::vector<std::int64_t>& lengths, std::int64_t Tk) {
     return from_vector(m, {static_cast<std::int64_t>(lengths.size()), Tk});
 }
 
-// Every parameter slot of a module tree, so gradcheck can put its own leaves there.
-struct ParameterSlots : Visitor {
-    std::vector<Var*> slots;
-    void param(const std::string&, Var& p) override {
-        if (p.defined()) slots.push_back(&p);
-    }
-    void module(const std::string&, Module& m) override { m.visit(*this); }
-};
-
 }  // namespace
 
 TEST_SUITE("nn") {
@@ -147,10 +139,12 @@ TEST_CASE("split_heads gives head h the features h dh to h dh + dh - 1, and merg
     const Tensor x = randn({2, 3, 6}, 0, 1, f64, gen);
     const Var s = split_heads(Var(x), 3);  // (2, 3 heads, 3 positions, 2)
     REQUIRE(shape_str(s.shape()) == "(2, 3, 3, 2)");
+    std::vector<double> expected;  // (2, 3, 3, 2): s[b, h, t, j] = x[b, t, h dh + j]
     for (std::int64_t b = 0; b < 2; ++b)
         for (std::int64_t h = 0; h < 3; ++h)
             for (std::int64_t t = 0; t < 3; ++t)
-                for (std::int64_t j = 0; j < 2; ++j) CHECK(s.data().at({b, h, t, j}) == x.at({b, t, h * 2 + j}));
+                for (std::int64_t j = 0; j < 2; ++j) expected.push_back(x.at({b, t, h * 2 + j}));
+    qkv::test::check_close("split_heads", expected, s.data(), 0, 0);
     CHECK(equal(merge_heads(s).data(), x));
     // And the other way round: merge then split is the identity on (B, H, T, dh).
     const Tensor y = randn({2, 4, 5, 3}, 0, 1, f64, gen);
@@ -294,28 +288,18 @@ TEST_CASE("MultiHeadAttention passes gradcheck in float64 with a key-padding and
     Generator gen(39);
     MultiHeadAttention mha(6, 2, gen);
     mha.to(f64);
-    ParameterSlots p;
-    mha.visit(p);
-    REQUIRE(p.slots.size() == 8);  // q, k, v, out: weight and bias each
+    REQUIRE(qkv::test::parameter_slots(mha).size() == 8);  // q, k, v, out: weight and bias each
     const std::int64_t T = 4;
-    std::vector<Tensor> inputs = {randn({2, T, 6}, 0, 1, f64, gen)};
-    for (Var* slot : p.slots) inputs.push_back(slot->data().clone());
+    const std::vector<Tensor> inputs = {randn({2, T, 6}, 0, 1, f64, gen)};
     const AttentionMasks masks{lengths_mask({4, 3}, T), causal_mask(T)};
-    check_gradients(
-        "self-attention, both masks",
-        [&](const std::vector<Var>& in) {
-            for (std::size_t i = 0; i < p.slots.size(); ++i) *p.slots[i] = in[i + 1];
-            return mha.forward(in[0], masks).output;
-        },
-        inputs);
-    // The weights are an output too (plotted, and some losses use them).
-    check_gradients(
-        "weights",
-        [&](const std::vector<Var>& in) {
-            for (std::size_t i = 0; i < p.slots.size(); ++i) *p.slots[i] = in[i + 1];
-            return mha.forward(in[0], masks).weights;
-        },
-        inputs);
+    qkv::test::check_module_gradients(
+        "self-attention, both masks", mha,
+        [&](const std::vector<Var>& in) { return mha.forward(in[0], masks).output; }, inputs);
+    // The weights are an output too (plotted, and some losses use them): softmax(q k^T / sqrt(dh))
+    // reads neither the values nor the output projection.
+    qkv::test::check_module_gradients(
+        "weights", mha, [&](const std::vector<Var>& in) { return mha.forward(in[0], masks).weights; }, inputs,
+        {"v_proj.weight", "v_proj.bias", "out_proj.weight", "out_proj.bias"});
     // Cross-attention: separate query and memory, padding on the memory.
     check_gradients(
         "cross-attention, key padding",

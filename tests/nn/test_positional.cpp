@@ -6,6 +6,7 @@
 #include "autograd/helpers.hpp"
 #include "nn/positional.hpp"
 #include "nn/state_dict.hpp"
+#include "tests/testing.hpp"
 
 using namespace qkv;
 using namespace qkv::nn;
@@ -76,10 +77,11 @@ TEST_CASE("sinusoidal encoding adds the first T rows to every batch row") {
     const Tensor x = randn({2, 3, 4}, 0, 1, DType::Float32, gen);
     const Var y = enc(Var(x));
     REQUIRE(y.shape() == Shape{2, 3, 4});
+    std::vector<double> expected;  // (2, 3, 4)
     for (std::int64_t b = 0; b < 2; ++b)
         for (std::int64_t t = 0; t < 3; ++t)
-            for (std::int64_t c = 0; c < 4; ++c)
-                CHECK(y.data().at({b, t, c}) == doctest::Approx(x.at({b, t, c}) + enc.pe.at({t, c})).epsilon(1e-6));
+            for (std::int64_t c = 0; c < 4; ++c) expected.push_back(x.at({b, t, c}) + enc.pe.at({t, c}));
+    qkv::test::check_close("x + pe", expected, y.data(), 1e-6, 1e-6);
     // pe is a buffer: saved, not trained.
     CHECK(enc.num_parameters() == 0);
     CHECK(state_dict(enc).contains("pe"));

@@ -10,8 +10,10 @@
 #include "nn/gru.hpp"
 #include "nn/lstm.hpp"
 #include "nn/rnn_cell.hpp"
+#include "tests/testing_nn.hpp"
 
 using namespace qkv;
+using qkv::test::check_module_gradients;
 
 namespace {
 
@@ -50,38 +52,6 @@ nn::GRUCell cell_of(nn::GRU& gru, std::int64_t layer, bool reverse = false) {
     cell.bias_ih = w.bias_ih;
     cell.bias_hh = w.bias_hh;
     return cell;
-}
-
-// Replaces a module's parameters, in named_parameters() order, by `values` (so gradcheck's
-// leaves become the module's weights).
-class AssignParameters : public nn::Visitor {
-public:
-    explicit AssignParameters(std::vector<Var> values) : values_(std::move(values)) {}
-    void param(const std::string&, Var& p) override {
-        if (p.defined()) p = values_.at(next_++);
-    }
-    void module(const std::string&, nn::Module& m) override { m.visit(*this); }
-
-private:
-    std::vector<Var> values_;
-    std::size_t next_ = 0;
-};
-
-void assign_parameters(nn::Module& m, const std::vector<Var>& values) {
-    AssignParameters assign(values);
-    m.visit(assign);
-}
-
-std::vector<Tensor> parameter_tensors(nn::Module& m) {
-    std::vector<Tensor> out;
-    for (const Var& p : m.parameters()) out.push_back(p.data());
-    return out;
-}
-
-void check_gradients(const GradcheckFn& f, const std::vector<Tensor>& inputs) {
-    const GradcheckResult result = gradcheck(f, inputs);
-    INFO(result.message);
-    CHECK(result.ok);
 }
 
 // The cell test case: I = 2, H = 3, B = 1, every weight set explicitly.
@@ -407,26 +377,22 @@ TEST_CASE("GRUCell and LSTMCell gradients match finite differences") {
     Generator gen(11);
     nn::GRUCell gru_cell(2, 3, gen);
     gru_cell.to(f64);
-    std::vector<Tensor> inputs = {randn({2, 2}, 0, 1, f64, gen), randn({2, 3}, 0, 1, f64, gen)};
-    for (const Tensor& p : parameter_tensors(gru_cell)) inputs.push_back(p);
-    check_gradients(
+    check_module_gradients(
+        "GRUCell", gru_cell,
         [&](const std::vector<Var>& v) {
-            assign_parameters(gru_cell, {v.begin() + 2, v.end()});
             return gru_cell(v[0], v[1]);
         },
-        inputs);
+        {randn({2, 2}, 0, 1, f64, gen), randn({2, 3}, 0, 1, f64, gen)});
 
     nn::LSTMCell lstm_cell(2, 3, gen);
     lstm_cell.to(f64);
-    inputs = {randn({2, 2}, 0, 1, f64, gen), randn({2, 3}, 0, 1, f64, gen), randn({2, 3}, 0, 1, f64, gen)};
-    for (const Tensor& p : parameter_tensors(lstm_cell)) inputs.push_back(p);
-    check_gradients(
+    check_module_gradients(
+        "LSTMCell", lstm_cell,
         [&](const std::vector<Var>& v) {
-            assign_parameters(lstm_cell, {v.begin() + 3, v.end()});
             const nn::LSTMState s = lstm_cell(v[0], {v[1], v[2]});
             return concat({s.h, s.c}, 1);
         },
-        inputs);
+        {randn({2, 2}, 0, 1, f64, gen), randn({2, 3}, 0, 1, f64, gen), randn({2, 3}, 0, 1, f64, gen)});
 }
 
 TEST_CASE("2-layer bidirectional GRU and LSTM gradients with lengths match finite differences") {
@@ -434,27 +400,23 @@ TEST_CASE("2-layer bidirectional GRU and LSTM gradients with lengths match finit
     const std::vector<std::int64_t> lengths = {3, 2};
     nn::GRU gru(2, 2, {.num_layers = 2, .bidirectional = true}, gen);
     gru.to(f64);
-    std::vector<Tensor> inputs = {randn({2, 3, 2}, 0, 1, f64, gen), randn({4, 2, 2}, 0, 1, f64, gen)};
-    for (const Tensor& p : parameter_tensors(gru)) inputs.push_back(p);
-    check_gradients(
+    check_module_gradients(
+        "2-layer bidirectional GRU", gru,
         [&](const std::vector<Var>& v) {
-            assign_parameters(gru, {v.begin() + 2, v.end()});
             const nn::GRUOutput out = gru(v[0], v[1], lengths);
             return concat({out.output.flatten(), out.h_n.flatten()}, 0);
         },
-        inputs);
+        {randn({2, 3, 2}, 0, 1, f64, gen), randn({4, 2, 2}, 0, 1, f64, gen)});
 
     nn::LSTM lstm(2, 2, {.bidirectional = true}, gen);
     lstm.to(f64);
-    inputs = {randn({2, 3, 2}, 0, 1, f64, gen), randn({2, 2, 2}, 0, 1, f64, gen), randn({2, 2, 2}, 0, 1, f64, gen)};
-    for (const Tensor& p : parameter_tensors(lstm)) inputs.push_back(p);
-    check_gradients(
+    check_module_gradients(
+        "bidirectional LSTM", lstm,
         [&](const std::vector<Var>& v) {
-            assign_parameters(lstm, {v.begin() + 3, v.end()});
             const nn::LSTMOutput out = lstm(v[0], {v[1], v[2]}, lengths);
             return concat({out.output.flatten(), out.h_n.flatten(), out.c_n.flatten()}, 0);
         },
-        inputs);
+        {randn({2, 3, 2}, 0, 1, f64, gen), randn({2, 2, 2}, 0, 1, f64, gen), randn({2, 2, 2}, 0, 1, f64, gen)});
 }
 
 TEST_CASE("recurrent layers reject bad shapes, lengths and dtypes with clear errors") {
@@ -553,14 +515,12 @@ TEST_CASE("RNNCell gradients match finite differences") {
     Generator gen(13);
     nn::RNNCell cell(2, 3, gen);
     cell.to(f64);
-    std::vector<Tensor> inputs = {randn({2, 2}, 0, 1, f64, gen), randn({2, 3}, 0, 1, f64, gen)};
-    for (const Tensor& p : parameter_tensors(cell)) inputs.push_back(p);
-    check_gradients(
+    check_module_gradients(
+        "RNNCell", cell,
         [&](const std::vector<Var>& v) {
-            assign_parameters(cell, {v.begin() + 2, v.end()});
             return cell(v[0], v[1]);
         },
-        inputs);
+        {randn({2, 2}, 0, 1, f64, gen), randn({2, 3}, 0, 1, f64, gen)});
 }
 
 }  // TEST_SUITE

@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "nn/seq2seq/bahdanau.hpp"
+#include "tests/testing.hpp"
 
 using namespace qkv;
 using namespace qkv::nn;
+using qkv::test::check_close;
 
 namespace {
 
@@ -43,13 +45,6 @@ std::vector<double> affine(const Tensor& w, const std::vector<double>& x, const 
         y[static_cast<std::size_t>(o)] = s;
     }
     return y;
-}
-
-void check_close(const Tensor& a, const Tensor& b, double tol) {
-    REQUIRE(shape_str(a.shape()) == shape_str(b.shape()));
-    const CloseReport report = allclose(a, b, tol, tol);
-    INFO(report.message);
-    CHECK(report.ok);
 }
 
 }  // namespace
@@ -92,8 +87,7 @@ TEST_CASE("Bahdanau decoder step matches its equations computed in plain loops")
             for (std::int64_t k = 0; k < 2 * H; ++k)
                 c[static_cast<std::size_t>(k)] += a * enc.states.data().at({b, j, k});
         }
-        for (std::int64_t k = 0; k < 2 * H; ++k)
-            CHECK(d.context.data().at({b, k}) == doctest::Approx(c[static_cast<std::size_t>(k)]).epsilon(1e-12));
+        check_close(cat("context of sequence ", b), c, d.context.data().select(0, b), 1e-12, 1e-12);
         // s_i = GRU([e ; c], s_{i-1}), gates r, z, n as in PyTorch
         std::vector<double> x = e.data().select(0, b).to_vector<double>();
         x.insert(x.end(), c.begin(), c.end());
@@ -137,11 +131,12 @@ TEST_CASE("Seq2Seq ignores what padding holds and which batch a sequence is in")
     const Tensor tgt_in = ids({{2, 4, 5}, {2, 6, 4}});
     const Seq2SeqOutput a = model(ids({{4, 5, 6, 7}, {8, 4, 0, 0}}), lengths({4, 2}), tgt_in);
     const Seq2SeqOutput b = model(ids({{4, 5, 6, 7}, {8, 4, 7, 3}}), lengths({4, 2}), tgt_in);  // other pad content
-    check_close(a.logits.data(), b.logits.data(), 0.0);
+    check_close("logits with other padding", b.logits.data(), a.logits.data(), 0, 0);
     // Sequence 1 alone, unpadded, gives the same numbers as inside the padded batch.
     const Seq2SeqOutput alone = model(ids({{8, 4}}), lengths({2}), ids({{2, 6, 4}}));
-    check_close(alone.logits.data().select(0, 0), a.logits.data().select(0, 1), 1e-5);
-    check_close(alone.attention.data().select(0, 0), a.attention.data().select(0, 1).narrow(1, 0, 2), 1e-5);
+    check_close("logits alone", a.logits.data().select(0, 1), alone.logits.data().select(0, 0), 1e-5, 1e-5);
+    check_close("attention alone", a.attention.data().select(0, 1).narrow(1, 0, 2), alone.attention.data().select(0, 0),
+                1e-5, 1e-5);
 }
 
 TEST_CASE("greedy decoding agrees with teacher forcing fed its own tokens") {
@@ -168,7 +163,8 @@ TEST_CASE("greedy decoding agrees with teacher forcing fed its own tokens") {
             CHECK(static_cast<std::int64_t>(choice.at({static_cast<std::int64_t>(toks.size())})) == eos);
         // Its attention rows too (greedy made max_len steps at most: no row for a token after them).
         const std::int64_t rows = std::min(static_cast<std::int64_t>(in.size()), g.attention.size(1));
-        check_close(tf.attention.data().select(0, 0).narrow(0, 0, rows), g.attention.select(0, b).narrow(0, 0, rows), 1e-5);
+        check_close("attention rows", g.attention.select(0, b).narrow(0, 0, rows),
+                    tf.attention.data().select(0, 0).narrow(0, 0, rows), 1e-5, 1e-5);
     }
 }
 
@@ -186,7 +182,7 @@ TEST_CASE("Seq2Seq without attention feeds the encoder's final states at every s
     const DecoderMemory mem = model.decoder.prepare(enc);
     const DecoderStep d = model.decoder.step(Var(randn({2, 3}, 0, 1, DType::Float32, gen)), Var(zeros({2, 4})), mem);
     CHECK_FALSE(d.weights.defined());
-    check_close(d.context.data(), enc.final.data(), 0.0);
+    check_close("context", enc.final.data(), d.context.data(), 0, 0);
     const Seq2SeqOutput out = model(src, lengths({4, 2}), ids({{2, 4}, {2, 5}}));
     CHECK_FALSE(out.attention.defined());
     CHECK(model.greedy_decode(src, lengths({4, 2}), 3, 2, 3).attention.shape()[2] == 4);
@@ -198,11 +194,13 @@ TEST_CASE("BiGRUEncoder's final states are the forward state at the last token a
     const EncoderOutput out = enc(ids({{4, 5, 6, 7}, {8, 4, 5, 0}}), lengths({4, 3}));
     CHECK(out.states.shape() == Shape{2, 4, 8});
     const std::vector<std::int64_t> last = {3, 2};
-    for (std::int64_t b = 0; b < 2; ++b)
-        for (std::int64_t k = 0; k < 4; ++k) {
-            CHECK(out.final.data().at({b, k}) == out.states.data().at({b, last[static_cast<std::size_t>(b)], k}));
-            CHECK(out.final.data().at({b, 4 + k}) == out.states.data().at({b, 0, 4 + k}));
-        }
+    for (std::int64_t b = 0; b < 2; ++b) {
+        const Tensor final_state = out.final.data().select(0, b);  // (8): forward half, then backward half
+        const Tensor states = out.states.data().select(0, b);      // (T, 8)
+        check_close("forward half", states.select(0, last[static_cast<std::size_t>(b)]).narrow(0, 0, 4),
+                    final_state.narrow(0, 0, 4), 0, 0);
+        check_close("backward half", states.select(0, 0).narrow(0, 4, 4), final_state.narrow(0, 4, 4), 0, 0);
+    }
     CHECK(out.padding_mask.at({1, 3}) == 1.0);
     CHECK(out.padding_mask.at({1, 2}) == 0.0);
     for (std::int64_t k = 0; k < 8; ++k) CHECK(out.states.data().at({1, 3, k}) == 0.0);
@@ -217,8 +215,8 @@ TEST_CASE("AdditiveAttention with keys projected once equals forward") {
     mask.set({1, 0, 5}, 1), mask.set({1, 0, 4}, 1);
     const AttentionOutput a = attn.forward(q, k, v, mask);
     const AttentionOutput b = attn.forward_projected(q, attn.project_keys(k), v, mask);
-    check_close(a.output.data(), b.output.data(), 1e-14);
-    check_close(a.weights.data(), b.weights.data(), 1e-14);
+    check_close("output", b.output.data(), a.output.data(), 1e-14, 1e-14);
+    check_close("weights", b.weights.data(), a.weights.data(), 1e-14, 1e-14);
     CHECK_THROWS_WITH_AS(attn.project_keys(Var(zeros({2, 6, 3}, f64))),
                          "AdditiveAttention: k (2, 6, 3) should be (B, Tk, 4): (batch, keys, key_size)", Error);
     CHECK_THROWS_AS(attn.forward_projected(q, Var(zeros({2, 6, 4}, f64)), v), Error);  // projected keys have size 5

@@ -14,6 +14,7 @@
 
 #include "nn/interop/torch_names.hpp"
 #include "nn/state_dict.hpp"
+#include "tests/testing.hpp"
 
 using namespace qkv;
 using namespace qkv::nn;
@@ -175,11 +176,9 @@ TEST_CASE("torch interop: a MultiHeadAttention saves W_q, W_k, W_v stacked by ro
         }
     const Tensor& b = torch.at("in_proj_bias");
     REQUIRE(b.shape() == Shape{12});
-    for (std::int64_t i = 0; i < 4; ++i) {
-        CHECK(b.at({i}) == attn.q_proj.bias.data().at({i}));
-        CHECK(b.at({i + 4}) == attn.k_proj.bias.data().at({i}));
-        CHECK(b.at({i + 8}) == 300.0 + i);
-    }
+    qkv::test::check_close("in_proj_bias[0:4]", attn.q_proj.bias.data(), b.narrow(0, 0, 4), 0, 0);
+    qkv::test::check_close("in_proj_bias[4:8]", attn.k_proj.bias.data(), b.narrow(0, 4, 4), 0, 0);
+    qkv::test::check_close("in_proj_bias[8:12]", {300, 301, 302, 303}, b.narrow(0, 8, 4), 0, 0);
     // Copies: writing into the result leaves the model as it was.
     copy_(torch.at("out_proj.weight"), zeros({4, 4}));
     CHECK(attn.out_proj.weight.data().to_vector<float>() != std::vector<float>(16, 0.0f));

@@ -11,22 +11,17 @@
 #include "nn/attention/masks.hpp"
 #include "nn/attention/sliding_window.hpp"
 #include "nn/vision/vit.hpp"
+#include "tests/testing_nn.hpp"
 
 using namespace qkv;
 using namespace qkv::nn;
 using qkv::test::check_gradients;
+using qkv::test::check_module_gradients;
+using qkv::test::parameter_slots;
 
 namespace {
 
 constexpr DType f64 = DType::Float64;
-
-struct Slots : Visitor {
-    std::vector<Var*> slots;
-    void param(const std::string&, Var& p) override {
-        if (p.defined()) slots.push_back(&p);
-    }
-    void module(const std::string&, Module& m) override { m.visit(*this); }
-};
 
 double max_diff(const Tensor& a, const Tensor& b) {
     REQUIRE(a.shape() == b.shape());
@@ -188,24 +183,12 @@ TEST_CASE("PatchEmbedding and VisionTransformer pass gradcheck for inputs and pa
     c.num_classes = 3;
     VisionTransformer vit(c, gen);
     vit.to(f64);
-    Slots p;
-    vit.visit(p);
-    std::vector<Tensor> inputs = {randn({2, 2, 4, 4}, 0, 1, f64, gen)};
-    for (Var* slot : p.slots) inputs.push_back(slot->data().clone());
-    check_gradients("VisionTransformer", [&](const std::vector<Var>& x) {
-        for (std::size_t i = 0; i < p.slots.size(); ++i) *p.slots[i] = x[i + 1];
-        return vit.forward(x[0]);
-    }, inputs);
+    check_module_gradients("VisionTransformer", vit, [&](const std::vector<Var>& x) { return vit.forward(x[0]); },
+                           {randn({2, 2, 4, 4}, 0, 1, f64, gen)});
     BagOfPatches bag(c, gen);
     bag.to(f64);
-    Slots q;
-    bag.visit(q);
-    std::vector<Tensor> bag_inputs = {randn({2, 2, 4, 4}, 0, 1, f64, gen)};
-    for (Var* slot : q.slots) bag_inputs.push_back(slot->data().clone());
-    check_gradients("BagOfPatches", [&](const std::vector<Var>& x) {
-        for (std::size_t i = 0; i < q.slots.size(); ++i) *q.slots[i] = x[i + 1];
-        return bag.forward(x[0]);
-    }, bag_inputs);
+    check_module_gradients("BagOfPatches", bag, [&](const std::vector<Var>& x) { return bag.forward(x[0]); },
+                           {randn({2, 2, 4, 4}, 0, 1, f64, gen)});
 }
 
 TEST_CASE("VisionTransformer: shapes, [CLS] first, refuses bad configs and images") {
@@ -250,19 +233,11 @@ TEST_CASE("GlobalLocalAttention mixes the two attentions with sigmoid(gate), and
         const Tensor expected = attn.out_proj(g * lambda + l * (1 - lambda)).data();
         CHECK(max_diff(attn.forward(Var(x), band).output.data(), expected) < 1e-12);
     }
-    Slots p;
-    attn.visit(p);
-    REQUIRE(p.slots.size() == 9);  // 4 Linears with bias, and the gate
-    std::vector<Tensor> inputs = {x};
-    for (Var* slot : p.slots) inputs.push_back(slot->data().clone());
-    check_gradients("GlobalLocalAttention", [&](const std::vector<Var>& in) {
-        for (std::size_t i = 0; i < p.slots.size(); ++i) *p.slots[i] = in[i + 1];
-        return attn.forward(in[0], band).output;
-    }, inputs);
+    REQUIRE(parameter_slots(attn).size() == 9);  // 4 Linears with bias, and the gate
+    check_module_gradients("GlobalLocalAttention", attn,
+                           [&](const std::vector<Var>& in) { return attn.forward(in[0], band).output; }, {x});
     GlobalLocalAttention fixed(4, 2, {.learn_gate = false}, gen);
-    Slots f;
-    fixed.visit(f);
-    CHECK(f.slots.size() == 8);  // no gate to learn
+    CHECK(parameter_slots(fixed).size() == 8);  // no gate to learn
     CHECK_THROWS_WITH_AS(attn.forward(Var(x), attention::band_mask(5, 1)), doctest::Contains("local_mask must be (6, 6)"),
                          Error);
     CHECK_THROWS_AS(GlobalLocalAttention(4, 2, {.initial_weight = 1.0}, gen), Error);

@@ -10,36 +10,26 @@
 
 #include "tensor/core.hpp"
 #include "tensor/creation.hpp"
+#include "tests/testing.hpp"
 
 namespace qkv::test {
 
 // "(3, 4)": shapes are compared as strings so a failure prints both of them readably.
 inline std::string shape_of(const Tensor& t) { return shape_str(t.shape()); }
 
-// Every element of `t` (row-major) against `expected`. NaN must meet NaN and an infinity the
-// same infinity; finite values agree to doctest::Approx's relative `eps` (exactly when eps is 0).
-// A failure names the element's flat position.
-inline void check_values(const Tensor& t, const std::vector<double>& expected, double eps = 1e-6) {
-    const std::vector<double> got = t.to_vector<double>();
-    REQUIRE(got.size() == expected.size());
-    for (std::size_t i = 0; i < got.size(); ++i) {
-        INFO("element ", i, ": got ", got[i], ", expected ", expected[i]);
-        if (std::isnan(expected[i])) CHECK(std::isnan(got[i]));
-        else if (std::isinf(expected[i])) CHECK(got[i] == expected[i]);
-        else if (eps == 0) CHECK(got[i] == expected[i]);
-        else CHECK(got[i] == doctest::Approx(expected[i]).epsilon(eps));
-    }
+// Every element of `t` (row-major) against `expected`, one check (tests/testing.hpp): NaN must
+// meet NaN and an infinity the same infinity; finite values agree to |got - expected| <=
+// eps (1 + |expected|) (exactly when eps is 0).
+inline void check_values(const Tensor& t, const std::vector<double>& expected, double eps = 1e-6,
+                         const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+    check_close("values", expected, t, eps, eps, file, line);
 }
 
-// Bit-for-bit equality of shape and values (for results that must not depend on the layout).
-inline void check_same(const Tensor& got, const Tensor& expected) {
-    REQUIRE(shape_of(got) == shape_of(expected));
+// Equality of shape, dtype and values (for results that must not depend on the layout).
+inline void check_same(const Tensor& got, const Tensor& expected, const char* file = __builtin_FILE(),
+                       int line = __builtin_LINE()) {
     CHECK(got.dtype() == expected.dtype());
-    const std::vector<double> g = got.to_vector<double>(), e = expected.to_vector<double>();
-    for (std::size_t i = 0; i < g.size(); ++i) {
-        INFO("element ", i, ": got ", g[i], ", expected ", e[i]);
-        CHECK(((g[i] == e[i]) || (std::isnan(g[i]) && std::isnan(e[i]))));
-    }
+    check_close("same values", expected, got, 0, 0, file, line);
 }
 
 // Deterministic, irregular values in [-3, 3] (no two of a small tensor alike), so a test that

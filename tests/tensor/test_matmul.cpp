@@ -24,17 +24,6 @@ using doctest::Contains;
 
 namespace {
 
-class ThreadCount {
-public:
-    explicit ThreadCount(int n) : saved_(num_threads()) { set_num_threads(n); }
-    ~ThreadCount() { set_num_threads(saved_); }
-    ThreadCount(const ThreadCount&) = delete;
-    ThreadCount& operator=(const ThreadCount&) = delete;
-
-private:
-    int saved_;
-};
-
 double unit_roundoff(DType dtype) {
     return dtype == DType::Float32 ? std::numeric_limits<float>::epsilon() / 2
                                    : std::numeric_limits<double>::epsilon() / 2;
@@ -254,7 +243,7 @@ TEST_CASE("matmul results are bit-identical for 1, 2 and 3 threads") {
         const Tensor qa = sample({8, 70, 90}, dtype, 0.6), qb = sample({8, 90, 65}, dtype, 0.1);
         Tensor c1, wide1, batched1;
         {
-            const ThreadCount count(1);
+            const ThreadCountGuard count(1);
             c1 = matmul(a, b);
             wide1 = matmul(x, w);
             batched1 = matmul(qa, qb);
@@ -263,7 +252,7 @@ TEST_CASE("matmul results are bit-identical for 1, 2 and 3 threads") {
         check_against_naive(wide1, x, w);
         for (int threads : {2, 3}) {
             INFO(threads, " threads");
-            const ThreadCount count(threads);
+            const ThreadCountGuard count(threads);
             CHECK(first_bit_difference(matmul(a, b), c1) == -1);
             CHECK(first_bit_difference(matmul(x, w), wide1) == -1);
             CHECK(first_bit_difference(matmul(qa, qb), batched1) == -1);

@@ -20,18 +20,6 @@ using namespace qkv;
 
 namespace {
 
-// Sets the thread count for one test and restores the previous one afterwards.
-class ThreadCount {
-public:
-    explicit ThreadCount(int n) : saved_(num_threads()) { set_num_threads(n); }
-    ~ThreadCount() { set_num_threads(saved_); }
-    ThreadCount(const ThreadCount&) = delete;
-    ThreadCount& operator=(const ThreadCount&) = delete;
-
-private:
-    int saved_;
-};
-
 using Chunks = std::vector<std::pair<std::int64_t, std::int64_t>>;
 
 // Runs parallel_for and returns the chunks it made, sorted, after checking that every index
@@ -58,7 +46,7 @@ TEST_SUITE("tensor") {
 
 TEST_CASE("parallel_for visits every index exactly once, in contiguous chunks of near-equal size") {
     for (int threads : {1, 2, 3, 4, 7}) {
-        const ThreadCount count(threads);
+        const ThreadCountGuard count(threads);
         for (std::int64_t n : {0, 1, 2, 3, 5, 17, 100, 1000, 4097}) {
             for (std::int64_t min_per_thread : {0, 1, 2, 3, 7, 64, 1000}) {
                 INFO("threads ", threads, ", n ", n, ", min_per_thread ", min_per_thread);
@@ -85,7 +73,7 @@ TEST_CASE("parallel_for visits every index exactly once, in contiguous chunks of
 }
 
 TEST_CASE("parallel_for runs its chunks on different threads at the same time") {
-    const ThreadCount count(2);
+    const ThreadCountGuard count(2);
     // Each chunk waits until the other has started: this only finishes in time if a worker
     // took the second chunk while the caller was still inside the first.
     std::atomic<int> started{0};
@@ -108,7 +96,7 @@ TEST_CASE("parallel_for runs its chunks on different threads at the same time") 
 }
 
 TEST_CASE("parallel_for rethrows the exception of the lowest failing chunk after all chunks finish") {
-    const ThreadCount count(3);
+    const ThreadCountGuard count(3);
     std::atomic<std::int64_t> done{0};
     // Every chunk but the first throws; the one starting lowest must be reported.
     CHECK_THROWS_WITH_AS(parallel_for(300, 1,
@@ -129,7 +117,7 @@ TEST_CASE("parallel_for rethrows the exception of the lowest failing chunk after
 }
 
 TEST_CASE("a parallel_for inside a chunk runs inline on that chunk's thread") {
-    const ThreadCount count(2);
+    const ThreadCountGuard count(2);
     std::mutex mutex;
     std::vector<std::pair<std::int64_t, std::int64_t>> inner_chunks;
     std::atomic<int> visits{0}, inner_on_other_thread{0};
@@ -151,7 +139,7 @@ TEST_CASE("a parallel_for inside a chunk runs inline on that chunk's thread") {
 }
 
 TEST_CASE("parallel_for can be called from several threads at once") {
-    const ThreadCount count(3);
+    const ThreadCountGuard count(3);
     std::atomic<int> failures{0};
     std::vector<std::thread> callers;
     for (int t = 0; t < 3; ++t) {
@@ -171,7 +159,7 @@ TEST_CASE("parallel_for can be called from several threads at once") {
 }
 
 TEST_CASE("set_num_threads accepts 1 to max_num_threads and rejects the rest") {
-    const ThreadCount count(1);
+    const ThreadCountGuard count(1);
     CHECK(num_threads() == 1);
     set_num_threads(5);
     CHECK(num_threads() == 5);
@@ -180,6 +168,24 @@ TEST_CASE("set_num_threads accepts 1 to max_num_threads and rejects the rest") {
     CHECK_THROWS_WITH_AS(set_num_threads(-3), doctest::Contains("got -3"), qkv::Error);
     CHECK_THROWS_WITH_AS(set_num_threads(max_num_threads + 1), doctest::Contains("got 1025"), qkv::Error);
     CHECK(num_threads() == 5);  // a rejected value changes nothing
+}
+
+TEST_CASE("ThreadCountGuard sets the count for its scope and restores it, also when the scope throws") {
+    const ThreadCountGuard outer(3);
+    {
+        const ThreadCountGuard inner(2);
+        CHECK(num_threads() == 2);
+    }
+    CHECK(num_threads() == 3);
+    CHECK_THROWS_AS(([] {
+                        const ThreadCountGuard inner(1);
+                        throw std::runtime_error("leaving the scope early");
+                    }()),
+                    std::runtime_error);
+    CHECK(num_threads() == 3);
+    // A count set_num_threads refuses throws from the constructor and leaves the count alone.
+    CHECK_THROWS_AS(ThreadCountGuard(0), qkv::Error);
+    CHECK(num_threads() == 3);
 }
 
 TEST_CASE("QKV_NUM_THREADS must be a plain whole number from 1 to max_num_threads") {

@@ -6,12 +6,14 @@
 #include <cmath>
 #include <vector>
 
+#include "autograd/helpers.hpp"
 #include "lessons/03_dot_product_attention/examples.hpp"
 #include "lessons/03_dot_product_attention/kernel_regression.hpp"
 #include "lessons/03_dot_product_attention/scaling.hpp"
 
 using namespace qkv;
 using namespace qkv::lesson03;
+using qkv::test::check_close;  // check_close(t, {values}, tol = 1e-12): |got - expected| <= tol (1 + |expected|)
 
 namespace {
 
@@ -21,15 +23,6 @@ std::vector<double> softmax_of(const std::vector<double>& s) {
     std::vector<double> p;
     for (double x : s) p.push_back(std::exp(x) / total);
     return p;
-}
-
-void check_close(const Tensor& t, const std::vector<double>& expected, double tol = 1e-12) {
-    const std::vector<double> got = t.to_vector<double>();
-    REQUIRE(got.size() == expected.size());
-    for (std::size_t i = 0; i < got.size(); ++i) {
-        INFO("element ", i);
-        CHECK(got[i] == doctest::Approx(expected[i]).epsilon(tol).scale(1.0));
-    }
 }
 
 }  // namespace

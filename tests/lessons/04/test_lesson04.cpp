@@ -20,6 +20,7 @@
 #include "nn/attention/scaled_dot_product.hpp"
 #include "nn/text/tokenizers.hpp"
 #include "tensor/thread_pool.hpp"
+#include "tests/testing_nn.hpp"
 
 using namespace qkv;
 using namespace qkv::lesson04;
@@ -78,21 +79,6 @@ Parsed parse(const std::string& s, int format) {
     }
     return p;
 }
-
-// ---- gradcheck plumbing: gradcheck's leaves become a module's parameters --------------------
-
-class AssignParameters : public nn::Visitor {
-public:
-    explicit AssignParameters(std::vector<Var> values) : values_(std::move(values)) {}
-    void param(const std::string&, Var& p) override {
-        if (p.defined()) p = values_.at(next_++);
-    }
-    void module(const std::string&, nn::Module& m) override { m.visit(*this); }
-
-private:
-    std::vector<Var> values_;
-    std::size_t next_ = 0;
-};
 
 }  // namespace
 
@@ -317,14 +303,13 @@ TEST_CASE("gradcheck: one GRU decoder step with additive attention over a padded
     const Tensor mask = nn::padding_mask(lengths, S);  // (B, 1, S)
     std::vector<Tensor> inputs = {randn({B, E}, 0, 1, DType::Float64, gen), randn({B, H}, 0, 1, DType::Float64, gen),
                                   randn({B, S, 2 * H}, 0, 1, DType::Float64, gen)};
-    std::size_t n_params = 0;
-    for (nn::Module* m : std::vector<nn::Module*>{&*dec.attention, &dec.cell})
-        for (const Var& p : m->parameters()) inputs.push_back(p.data().clone()), ++n_params;
+    // gradcheck's leaves after the three inputs become the attention's and the cell's parameters.
+    qkv::test::ParameterLeaves attention(*dec.attention), cell(dec.cell);
+    for (const Tensor& p : attention.values()) inputs.push_back(p);
+    for (const Tensor& p : cell.values()) inputs.push_back(p);
     const auto step = [&](const std::vector<Var>& x) {
-        std::vector<Var> att(x.begin() + 3, x.begin() + 6), cell(x.begin() + 6, x.end());
-        AssignParameters a(att), c(cell);
-        dec.attention->visit(a);
-        dec.cell.visit(c);
+        attention.assign(x, 3);
+        cell.assign(x, 3 + attention.size());
         nn::DecoderMemory m;
         m.values = x[2];
         m.keys = dec.attention->project_keys(x[2]);
@@ -332,7 +317,7 @@ TEST_CASE("gradcheck: one GRU decoder step with additive attention over a padded
         const nn::DecoderStep d = dec.step(x[0], x[1], m);
         return concat({d.state, d.context, d.weights}, 1);  // (B, H + 2H + S)
     };
-    REQUIRE(n_params == 7);  // W_q, W_k, w_v; weight_ih, weight_hh, bias_ih, bias_hh
+    REQUIRE(attention.size() + cell.size() == 7);  // W_q, W_k, w_v; weight_ih, weight_hh, bias_ih, bias_hh
     const GradcheckResult r = gradcheck(step, inputs);
     INFO(r.message);
     CHECK(r.ok);
@@ -352,14 +337,14 @@ TEST_CASE("gradcheck: one GRU decoder step with additive attention over a padded
 TEST_CASE("the same seed gives the same losses and decodings, for 1 and 2 threads") {
     const Task task = reversal_task(4, {3, 8, 10, 100});
     const TrainConfig c = reversal_config(4, 6);
-    const int saved = num_threads();
-    set_num_threads(1);
-    Trained a = train(task, c);
-    const Evaluation ea = evaluate(a.model, task);
-    set_num_threads(2);
-    Trained b = train(task, c);
-    const Evaluation eb = evaluate(b.model, task);
-    set_num_threads(saved);
+    const auto run = [&](int threads) {
+        const ThreadCountGuard count(threads);
+        Trained trained = train(task, c);
+        Evaluation evaluation = evaluate(trained.model, task);
+        return std::pair{std::move(trained), std::move(evaluation)};
+    };
+    const auto [a, ea] = run(1);
+    const auto [b, eb] = run(2);
     CHECK(a.losses == b.losses);
     CHECK(ea.decoded == eb.decoded);
     Trained other = train(task, reversal_config(5, 6));

@@ -13,6 +13,7 @@
 #include "autograd/helpers.hpp"
 #include "lessons/05_multi_head_attention/model.hpp"
 #include "nn/init.hpp"
+#include "tests/testing_nn.hpp"
 
 using namespace qkv;
 using namespace qkv::lesson05;
@@ -188,27 +189,15 @@ TEST_CASE("without positions the model is permutation-equivariant, with them it 
 TEST_CASE("gradcheck: multi-head attention with a key-padding and a causal mask, inputs and parameters") {
     // The check tests/nn/test_multi_head.cpp makes, repeated here so `ctest -L lesson05` covers
     // every claim of the lesson: backward agrees with float64 central differences.
-    struct Slots : nn::Visitor {
-        std::vector<Var*> slots;
-        void param(const std::string&, Var& p) override { slots.push_back(&p); }
-        void module(const std::string&, nn::Module& m) override { m.visit(*this); }
-    };
     Generator gen(7);
     nn::MultiHeadAttention mha(4, 2, gen);
     mha.to(DType::Float64);
-    Slots p;
-    mha.visit(p);
-    std::vector<Tensor> inputs = {randn({2, 3, 4}, 0, 1, DType::Float64, gen)};
-    for (Var* slot : p.slots) inputs.push_back(slot->data().clone());
+    const std::vector<Tensor> inputs = {randn({2, 3, 4}, 0, 1, DType::Float64, gen)};
     const nn::AttentionMasks masks{nn::padding_mask(from_vector(std::vector<std::int64_t>{3, 2}), 3).squeeze(1),
                                    nn::causal_mask(3)};
-    qkv::test::check_gradients(
-        "MultiHeadAttention, both masks",
-        [&](const std::vector<Var>& in) {
-            for (std::size_t i = 0; i < p.slots.size(); ++i) *p.slots[i] = in[i + 1];
-            return mha.forward(in[0], masks).output;
-        },
-        inputs);
+    qkv::test::check_module_gradients(
+        "MultiHeadAttention, both masks", mha,
+        [&](const std::vector<Var>& in) { return mha.forward(in[0], masks).output; }, inputs);
 }
 
 TEST_CASE("the model returns logits per position and every layer's weights for every head") {

@@ -216,14 +216,12 @@ TEST_CASE("lesson07 quick pre-training lowers the loss, identically for 1 and 2 
     PretrainOptions o;
     o.steps = 12;
     o.batch_size = 16;
-    const int saved = num_threads();
     auto run = [&](int threads) {
-        set_num_threads(threads);
+        const ThreadCountGuard count(threads);
         nn::BertForPreTraining model = make_tiny_bert(data.tokenizer.vocab().size(), 7);
         return pretrain(model, data, o);
     };
     const PretrainCurves one = run(1), two = run(2);
-    set_num_threads(saved);
     CHECK(one.mlm_loss == two.mlm_loss);
     CHECK(one.nsp_loss == two.nsp_loss);
     REQUIRE(one.mlm_loss.size() == 12);

@@ -11,6 +11,7 @@
 #include "nn/attention/attention_row.hpp"
 #include "nn/attention/memory_efficient.hpp"
 #include "nn/attention/scaled_dot_product.hpp"
+#include "tests/testing.hpp"
 
 using namespace qkv;
 
@@ -45,7 +46,7 @@ TEST_CASE("lesson09: after each block the online softmax holds the running max a
     }
     const nn::RowOutput out = nn::online_softmax_finish(row);
     const Tensor direct = matmul(softmax(s, 0).unsqueeze(0), v).squeeze(0);
-    for (std::int64_t c = 0; c < 2; ++c) CHECK(out.o.at({c}) == doctest::Approx(direct.at({c})).epsilon(1e-12));
+    qkv::test::check_close("online softmax output vs softmax(s) v", direct, out.o, 1e-12, 1e-12);
     // A row whose keys are all hidden stays empty and finishes as zeros, lse = -inf.
     nn::OnlineSoftmaxRow empty = nn::online_softmax_start(2);
     nn::online_softmax_update(empty, full({3}, -INFINITY, DType::Float64), v.narrow(0, 0, 3).contiguous());
