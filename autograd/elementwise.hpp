@@ -30,8 +30,8 @@ Var operator/(double a, const Var& b);
 Var operator-(const Var& a);
 
 // A Tensor beside a Var is a constant (a Var that does not require grad), so a fixed table, a
-// mask or a target combines with Vars without wrapping: `scores + bias_table`, `x * keep`.
-// The gradient flows to the Var side only.
+// 0/1 keep pattern or a target combines with Vars without wrapping: `scores + bias_table`,
+// `x * keep` (of x's dtype, as for any two operands). The gradient flows to the Var side only.
 Var operator+(const Var& a, const Tensor& b);
 Var operator-(const Var& a, const Tensor& b);
 Var operator*(const Var& a, const Tensor& b);

@@ -12,8 +12,8 @@
 # record(), lesson 02's way, computes its forward value from .data(): that is the exception.)
 #
 # This reads every line of nn/ and lessons/ that applies one of autograd's differentiable
-# functions (the names autograd/*.hpp declares for Var) to an argument ending in .data(), and
-# names each line that does none of those.
+# functions (the names autograd/*.hpp declares for Var) to an argument holding .data(), or uses
+# .data() as an operand of + - * /, and names each line that does none of those.
 #
 #   cmake -DSOURCE_DIR=<repository> -P cmake/check_var_data_ops.cmake
 cmake_minimum_required(VERSION 3.25)
@@ -36,8 +36,10 @@ if(count LESS 20)
   message(FATAL_ERROR "var_data_ops: found only ${count} differentiable functions in autograd/*.hpp")
 endif()
 list(JOIN names "|" alternatives)
-# name( first-argument-ending-in-.data() ...: the first argument may hold calls, not commas.
-set(call "(^|[^A-Za-z0-9_.:>])(${alternatives})\\(([^,;()]|\\([^()]*\\))*\\.data\\(\\)")
+# name( ... x.data() ... ): any argument (arguments may hold calls one level deep).
+set(call "(^|[^A-Za-z0-9_.:>])(${alternatives})\\(([^;()]|\\([^()]*\\))*\\.data\\(\\)")
+# .data() as an operand of + - * /: with a Var on the other side it is taken as a constant.
+set(operand "([-+*/][ \t]*[A-Za-z_][A-Za-z0-9_.>-]*(\\([^()]*\\))?\\.data\\(\\)|\\.data\\(\\)[ \t]*[-+*/][^/=])")
 
 set(problems "")
 foreach(folder nn lessons)
@@ -51,14 +53,16 @@ foreach(folder nn lessons)
       if(line MATCHES "^[ \t]*//")
         continue()
       endif()
-      # Only the first argument's end matters: f(x.data(), ...) or f(x.data().select(...), ...).
-      if(NOT line MATCHES "${call}")
+      if(NOT line MATCHES "${call}" AND NOT line MATCHES "${operand}")
         continue()
       endif()
-      if(line MATCHES "^[ \t]*(const[ \t]+)?(Tensor|std::vector<Tensor>|double|float|bool|auto)[ \t&]"
+      if(line MATCHES "^[ \t]*(const[ \t]+)?(Tensor|std::vector<Tensor>|double|float|bool)[ \t&]"
          OR line MATCHES "\\.(item|at|to_vector<[a-z0-9_:]+>)\\("
          OR line MATCHES "(^|[^A-Za-z0-9_])record\\("   # an op's forward value, the Tensor record() takes
-         OR line MATCHES "// constant:")
+         OR line MATCHES "// constant:"
+         # a std::string's or std::vector's .data(): pointer arithmetic, not a Var's value
+         OR line MATCHES "^[ \t]*(const[ \t]+)?[A-Za-z_:]+[ \t]*\\*[ \t]*[A-Za-z_]+[ \t]*="
+         OR line MATCHES "\\.size\\(\\)|from_chars")
         continue()
       endif()
       string(STRIP "${line}" shown)

@@ -3,7 +3,7 @@
 #   2. configure and build SOURCE_DIR/examples/find_package against that prefix, with
 #      find_package(qkv) and CMAKE_PREFIX_PATH, as its README describes
 #   3. run the program: the MLP's loss must fall and no attention weight may land on padding.
-# It also checks that README.md shows the example's main.cpp as it is.
+# It also checks that README.md and README.zh-CN.md show the example's main.cpp as it is.
 # Each step that fails stops the test with its own output.
 
 cmake_minimum_required(VERSION 3.25)
@@ -41,9 +41,11 @@ if(NOT output MATCHES "weight 0 on key 3 \\(padding\\)")
 endif()
 
 file(READ ${SOURCE_DIR}/examples/find_package/main.cpp example)
-file(READ ${SOURCE_DIR}/README.md readme)
-string(FIND "${readme}" "${example}" at)
-if(at EQUAL -1)
-  message(FATAL_ERROR "package test: README.md's \"Using qkv in a project of your own\" should show "
-                      "examples/find_package/main.cpp as it is: copy the file over the block")
-endif()
+foreach(readme_file README.md README.zh-CN.md)
+  file(READ ${SOURCE_DIR}/${readme_file} readme)
+  string(FIND "${readme}" "${example}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "package test: ${readme_file}'s section on using qkv in a project of your own should "
+                        "show examples/find_package/main.cpp as it is: copy the file over the block")
+  endif()
+endforeach()

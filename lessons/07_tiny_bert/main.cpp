@@ -189,13 +189,12 @@ void show_what_it_learned(nn::BertForPreTraining& model, const LessonData& data,
     const nn::BertEncoding enc = data.tokenizer.encode_pair(a, b, model.config().max_position_embeddings);
     const auto T = static_cast<std::int64_t>(enc.input_ids.size());
     const std::vector<std::string> tokens = data.tokenizer.vocab().tokens(enc.input_ids);
-    model.eval();
     {
         nn::RecordAttention record;  // the layers keep this forward's weights
+        nn::EvalGuard eval(model);
         NoGradGuard no_grad;
         model.forward(from_vector(enc.input_ids, {1, T}), from_vector(enc.token_type_ids, {1, T}));
     }
-    model.train();
     const std::vector<Tensor> attention = model.attention_weights();  // per layer (1, H, T, T)
     const std::int64_t L = model.config().num_hidden_layers, H = model.config().num_attention_heads;
     std::vector<std::vector<Tensor>> grid;

@@ -27,15 +27,18 @@ std::vector<std::pair<double, double>> peakedness(nn::BertForPreTraining& model,
     const std::int64_t L = c.num_hidden_layers, H = c.num_attention_heads, N = heldout.batch.input_ids.size(0);
     std::vector<std::pair<double, double>> sums(static_cast<std::size_t>(L * H), {0.0, 0.0});
     std::int64_t rows = 0;
-    model.eval();
+    nn::EvalGuard eval(model);
     NoGradGuard no_grad;
-    nn::RecordAttention record;  // each batch's weights, read below
     for (std::int64_t start = 0; start < N; start += 250) {
         const std::int64_t n = std::min<std::int64_t>(250, N - start);
         const Tensor pad = heldout.batch.padding_mask.narrow(0, start, n).contiguous();  // (n, T)
-        model.forward(heldout.masked.input_ids.narrow(0, start, n).contiguous(),
-                      heldout.batch.token_type_ids.narrow(0, start, n).contiguous(), pad);
-        const std::vector<Tensor> attention = model.attention_weights();  // per layer (n, H, T, T)
+        std::vector<Tensor> attention;  // per layer (n, H, T, T)
+        {
+            nn::RecordAttention record;
+            model.forward(heldout.masked.input_ids.narrow(0, start, n).contiguous(),
+                          heldout.batch.token_type_ids.narrow(0, start, n).contiguous(), pad);
+            attention = model.attention_weights();
+        }
         const std::vector<std::uint8_t> is_pad = pad.to_vector<std::uint8_t>();
         const std::int64_t T = pad.size(1);
         for (std::int64_t l = 0; l < L; ++l) {
@@ -56,7 +59,6 @@ std::vector<std::pair<double, double>> peakedness(nn::BertForPreTraining& model,
                     }
         }
     }
-    model.train();
     for (auto& s : sums) s.first /= static_cast<double>(rows), s.second /= static_cast<double>(rows);
     return sums;
 }

@@ -100,11 +100,12 @@ void show_article_code(std::uint64_t seed) {
 }
 
 Tensor cls_rows_of_last_layer(nn::VisionTransformer& vit, const Tensor& image) {  // image (1, S, S) -> (H, N)
-    nn::RecordAttention record;  // the layers keep this forward's weights
-    NoGradGuard no_grad;
-    vit.eval();
-    (void)vit.forward(Var(image.unsqueeze(0)));
-    vit.train();
+    {
+        nn::RecordAttention record;  // the layers keep this forward's weights
+        nn::EvalGuard eval(vit);
+        NoGradGuard no_grad;
+        (void)vit.forward(Var(image.unsqueeze(0)));
+    }
     const Tensor a = vit.attention_weights().back().select(0, 0);  // (H, N+1, N+1)
     return a.select(1, 0).narrow(1, 1, a.size(2) - 1).contiguous();  // (H, N): [CLS] over the patches
 }

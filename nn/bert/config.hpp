@@ -29,8 +29,8 @@ struct BertConfig {
     double layer_norm_eps = 1e-12;               // BERT's (PyTorch's LayerNorm default is 1e-5)
     double initializer_range = 0.02;             // std of the normal that initialises weights
     // qkv's own switch, not in Hugging Face's config.json: attention through
-    // memory_efficient_attention, without keeping the (T, T) weights (BertLayerOutput::attention
-    // is then undefined). Off by default.
+    // memory_efficient_attention, without forming the (T, T) weights (attention_weights() then
+    // gives undefined tensors, also while recording). Off by default.
     bool memory_efficient_attention = false;
     std::int64_t pad_token_id = 0;               // the embedding row kept at zero
     std::string hidden_act = "gelu";             // "gelu" (erf) or "gelu_new" (tanh approximation)

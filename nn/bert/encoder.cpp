@@ -4,8 +4,16 @@
 
 namespace qkv::nn {
 
+namespace {
+// The config checked before any member is built from it, so a bad field is named as such.
+const BertConfig& validated(const BertConfig& config) {
+    config.validate();
+    return config;
+}
+}  // namespace
+
 BertLayer::BertLayer(const BertConfig& config, Generator& gen)
-    : query(config.hidden_size, config.hidden_size, gen),
+    : query(validated(config).hidden_size, config.hidden_size, gen),
       key(config.hidden_size, config.hidden_size, gen),
       value(config.hidden_size, config.hidden_size, gen),
       attention_output(config.hidden_size, config.hidden_size, gen),
@@ -17,9 +25,7 @@ BertLayer::BertLayer(const BertConfig& config, Generator& gen)
       num_heads_(config.num_attention_heads),
       gelu_tanh_(config.hidden_act != "gelu"),
       attention_dropout_(config.attention_probs_dropout_prob),
-      memory_efficient_(config.memory_efficient_attention) {
-    config.validate();
-}
+      memory_efficient_(config.memory_efficient_attention) {}
 
 Var BertLayer::forward(const Var& x, const Tensor& padding_mask) {
     const bool train = is_training();

@@ -29,6 +29,7 @@
 
 #include "nn/attention/multi_head.hpp"
 #include "nn/bert/config.hpp"
+#include "nn/dropout.hpp"
 #include "nn/layer_norm.hpp"
 
 namespace qkv::nn {

@@ -55,8 +55,7 @@ std::vector<nn::Hypothesis> beam_search_mine(nn::Transformer& model, const Tenso
         o.max_len + 1 > model.config().max_len)
         fail("beam_search_mine", "src_ids (B, Ts) with B >= 1, beam_size >= 1 and max_len in [1, ",
              model.config().max_len - 1, "], got ", shape_str(src_ids.shape()), ", ", o.beam_size, ", ", o.max_len);
-    const bool was_training = model.is_training();
-    model.eval();
+    nn::EvalGuard eval(model);  // back in its mode on return, also when a check below throws
     NoGradGuard no_grad;
     const std::int64_t B = src_ids.size(0), V = model.config().tgt_vocab_size;
     const Var memory = model.encode(src_ids, src_key_padding);  // (B, Ts, D)
@@ -110,7 +109,6 @@ std::vector<nn::Hypothesis> beam_search_mine(nn::Transformer& model, const Tenso
         best[e] = *std::max_element(finished[e].begin(), finished[e].end(),
                                     [](const nn::Hypothesis& a, const nn::Hypothesis& b) { return a.score < b.score; });
     }
-    model.train(was_training);
     return best;
 }
 
