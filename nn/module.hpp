@@ -80,10 +80,9 @@ public:
 
     // Converts every parameter (and its gradient) and floating buffer to `dtype`, e.g. float64
     // for gradient checks. Parameters are converted in place: each keeps its identity, so tied
-    // weights stay tied and an optimizer built before still steps them (its moment buffers,
-    // though, keep the old dtype: build optimizers after converting). Buffers are replaced,
-    // not converted in place: a copy of the module shares its parameters but keeps its own
-    // buffers in the old dtype.
+    // weights stay tied and an optimizer built before still steps them (converting its state at
+    // its next step). Buffers are replaced, not converted in place: a copy of the module shares
+    // its parameters but keeps its own buffers in the old dtype.
     void to(DType dtype);
 
     // One line per module, indented by depth, with its parameter count, e.g.

@@ -96,6 +96,9 @@ Tensor& Optimizer::state_like(const std::string& kind, const std::string& name, 
     auto it = buffers_.find(key_of(kind, name));
     created = it == buffers_.end();
     if (created) it = buffers_.emplace(key_of(kind, name), zeros_like(param)).first;
+    // The model was converted since the last step (Module::to, in place): the state follows
+    // its parameter's dtype, as the values it holds are the same.
+    else if (it->second.dtype() != param.dtype()) it->second = it->second.to(param.dtype());
     return it->second;
 }
 

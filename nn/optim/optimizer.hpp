@@ -89,7 +89,8 @@ protected:
     // The kinds of state update() keeps, for checking loaded state.
     virtual std::vector<StateKind> state_kinds() const = 0;
 
-    // The state tensor `kind` of parameter `name`, shaped like `param` (contiguous, its dtype).
+    // The state tensor `kind` of parameter `name`, shaped like `param` (contiguous, its dtype,
+    // converted if the parameter's dtype changed since it was made).
     // `created` says whether it was just made (as zeros): SGD starts its momentum buffer
     // differently on the first update.
     Tensor& state_like(const std::string& kind, const std::string& name, const Tensor& param, bool& created);

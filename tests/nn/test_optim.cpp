@@ -257,6 +257,26 @@ TEST_CASE("optimizer leaves parameters without a gradient and their state untouc
     check_close(m.b.data(), {0.5 - 0.1 * 4 / (4 + 1e-8)}, 1e-15);
 }
 
+TEST_CASE("an optimizer built before Module::to keeps stepping its parameters, its state converted") {
+    Pair m;
+    m.to(DType::Float32);
+    Adam opt(m.named_parameters(), 0.1);
+    sum(m.w * m.w).backward();
+    opt.step();
+    const Tensor m1 = opt.state_dict().at("exp_avg.w");  // (1 - b1) g1, float32
+    CHECK(m1.dtype() == DType::Float32);
+    m.to(f64);  // in place: opt still holds m.w and m.b
+    opt.zero_grad();
+    sum(m.w * m.w).backward();
+    const Tensor g2 = m.w.grad().clone();  // float64
+    opt.step();
+    const Tensor m2 = opt.state_dict().at("exp_avg.w");
+    CHECK(m2.dtype() == DType::Float64);
+    CHECK(m.w.dtype() == DType::Float64);
+    // m2 = b1 m1 + (1 - b1) g2, with m1's float32 values carried over exactly.
+    CHECK(allclose(m2, m1.to(f64) * 0.9 + g2 * 0.1, 0.0, 1e-12));
+}
+
 TEST_CASE("optimizer updates a parameter listed twice only once") {
     const Var p = start();
     SGD opt(NamedParameters{{"tied", p}, {"also_tied", p}}, 0.1);
