@@ -10,14 +10,8 @@ namespace qkv::nn {
 
 namespace {
 
-bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // nn.Transformer's state dict names start with these; a qkv Transformer's other tensors lie outside it.
-bool in_stacks(const std::string& name) { return starts_with(name, "encoder.") || starts_with(name, "decoder."); }
+bool in_stacks(const std::string& name) { return name.starts_with("encoder.") || name.starts_with("decoder."); }
 
 // Builds the table of one model from the names its state dict really has. Each method takes
 // the qkv prefix and the PyTorch prefix of one submodule ("" or ending in a dot).
@@ -93,7 +87,7 @@ public:
         std::set<std::string> used;
         for (const TorchName& row : rows) used.insert(row.qkv.begin(), row.qkv.end());
         for (const auto& [name, tensor] : state_)
-            if (starts_with(name, prefix) && !used.contains(name))
+            if (name.starts_with(prefix) && !used.contains(name))
                 fail(op_, "qkv's '", name, "' ", describe(tensor), " has no counterpart in ", torch_class,
                      "; not guessing a PyTorch name for it");
     }
@@ -140,9 +134,9 @@ std::string parts_list(const TorchName& row) {
 
 // Why PyTorch may hold a tensor qkv has no place for, said beside the name.
 std::string why_unexpected(const std::string& name, const TorchNameOptions* transformer) {
-    if (ends_with(name, "bias_k") || ends_with(name, "bias_v"))
+    if (name.ends_with("bias_k") || name.ends_with("bias_v"))
         return " (torch's add_bias_kv=True: qkv's MultiHeadAttention has no learned extra key and value)";
-    if (ends_with(name, "q_proj_weight") || ends_with(name, "k_proj_weight") || ends_with(name, "v_proj_weight"))
+    if (name.ends_with("q_proj_weight") || name.ends_with("k_proj_weight") || name.ends_with("v_proj_weight"))
         return " (torch's separate projections for kdim or vdim != embed_dim: qkv's MultiHeadAttention projects "
                "keys and values from d_model, packed as in_proj_weight)";
     for (const char* norm : {"norm.weight", "norm.bias"})
@@ -310,7 +304,7 @@ void save_torch_safetensors(const std::string& path, Transformer& model,
                             const std::map<std::string, std::string>& metadata, const TorchNameOptions& options) {
     std::map<std::string, std::string> all = torch_config(model);
     for (const auto& [key, value] : metadata) {
-        if (starts_with(key, "torch."))
+        if (key.starts_with("torch."))
             fail("save_torch_safetensors", "metadata key '", key, "' is reserved (keys starting with \"torch.\")");
         all[key] = value;
     }

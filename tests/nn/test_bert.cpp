@@ -474,6 +474,12 @@ TEST_CASE("bert checkpoint errors name the missing, mismatched and untied tensor
     CHECK(BertConfig::from_json(relative).hidden_size == 8);
 }
 
+TEST_CASE("bert layer built straight from a bad config names the config field") {
+    BertConfig c = tiny_config();
+    c.hidden_dropout_prob = 1.5;  // the layer's Dropout would refuse it too, without the field's name
+    CHECK_THROWS_WITH_AS(BertLayer{c}, doctest::Contains("BertConfig: hidden_dropout_prob must be in [0, 1)"), Error);
+}
+
 TEST_CASE("bert config json round trip keeps every field") {
     BertConfig c = tiny_config(3);
     c.layer_norm_eps = 1e-7;
