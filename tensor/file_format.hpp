@@ -1,12 +1,14 @@
 // What the .npy and safetensors readers and writers share (internal to tensor/): the byte-order
-// check and the error for a bad file, which names the op, the file and what is wrong with it:
+// check, the error for a bad file, which names the op, the file and what is wrong with it:
 //     load_npy: 'weights.npy': truncated header: ...
+// and the tensor's bytes as both formats store them.
 #pragma once
 
 #include <bit>
 #include <string>
 #include <utility>
 
+#include "tensor/core.hpp"
 #include "tensor/error.hpp"
 
 namespace qkv {
@@ -27,5 +29,16 @@ struct FileFormat {
         fail(reader, "'", path, "': ", std::forward<Parts>(parts)...);
     }
 };
+
+// Appends t's elements in C order, as both formats store them; a non-contiguous view is copied
+// to row-major first.
+inline void append_elements(std::string& out, const Tensor& t) {
+    const Tensor c = t.contiguous();
+    const std::size_t itemsize = dtype_size(c.dtype());
+    const std::size_t n = static_cast<std::size_t>(c.numel()) * itemsize;
+    if (n == 0) return;
+    const auto* first = reinterpret_cast<const char*>(c.storage()->bytes()) + static_cast<std::size_t>(c.offset()) * itemsize;
+    out.append(first, n);
+}
 
 }  // namespace qkv

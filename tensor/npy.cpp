@@ -278,16 +278,6 @@ std::string npy_prefix(const Tensor& t) {
     return out;
 }
 
-// The elements in C order; a non-contiguous view is copied to row-major first.
-void append_elements(std::string& out, const Tensor& t) {
-    const Tensor c = t.contiguous();
-    const std::size_t itemsize = dtype_size(c.dtype());
-    const std::size_t n = static_cast<std::size_t>(c.numel()) * itemsize;
-    if (n == 0) return;
-    const auto* first = reinterpret_cast<const char*>(c.storage()->bytes()) + static_cast<std::size_t>(c.offset()) * itemsize;
-    out.append(first, n);
-}
-
 }  // namespace
 
 Tensor load_npy(const std::string& path) {

@@ -189,16 +189,6 @@ void append_le64(std::string& out, std::uint64_t value) {
     for (int k = 0; k < 8; ++k) out.push_back(static_cast<char>(value >> (8 * k) & 0xFF));
 }
 
-// The elements in C order; a non-contiguous view is copied to row-major first.
-void append_elements(std::string& out, const Tensor& t) {
-    const Tensor c = t.contiguous();
-    const std::size_t itemsize = dtype_size(c.dtype());
-    const std::size_t n = static_cast<std::size_t>(c.numel()) * itemsize;
-    if (n == 0) return;
-    const auto* first = reinterpret_cast<const char*>(c.storage()->bytes()) + static_cast<std::size_t>(c.offset()) * itemsize;
-    out.append(first, n);
-}
-
 Json shape_json(const Shape& shape) {
     Json::Array sizes(shape.begin(), shape.end());
     return Json(std::move(sizes));

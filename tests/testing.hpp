@@ -13,9 +13,11 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <iomanip>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -42,6 +44,15 @@ inline std::string index_str(std::int64_t flat, const Shape& shape) {
 }
 
 }  // namespace detail
+
+// Spelled once for all test programs: a unity build compiles several test files as one
+// translation unit, where each file's own copy would be a second definition.
+inline constexpr DType f64 = DType::Float64;
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The logistic function in double, for expected values worked out beside the library's.
+inline double sigmoid_d(double v) { return 1.0 / (1.0 + std::exp(-v)); }
 
 // How many mismatches a failure lists, after the largest.
 inline constexpr std::size_t mismatches_listed = 5;
@@ -131,6 +142,16 @@ inline bool check_close(const std::string& what, const std::vector<double>& expe
                    " with " + std::to_string(got.numel());
     else mismatch = describe_mismatch(expected, got.to_vector<double>(), got.shape(), rtol, atol);
     return detail::report(what, mismatch, file, line);
+}
+
+// The largest |a - b| over the elements, in float64, for tests that print or bound a difference
+// rather than check one tolerance (check_close does that).
+inline double max_abs_diff(const Tensor& a, const Tensor& b) {
+    const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
+    REQUIRE_MESSAGE(a.shape() == b.shape(), "max_abs_diff of " << shape_str(a.shape()) << " and " << shape_str(b.shape()));
+    double largest = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) largest = std::max(largest, std::abs(x[i] - y[i]));
+    return largest;
 }
 
 }  // namespace qkv::test

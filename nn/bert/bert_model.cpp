@@ -4,18 +4,8 @@
 
 namespace qkv::nn {
 
-namespace {
-
-// Checks the config before any member is built from it.
-const BertConfig& validated(const BertConfig& config) {
-    config.validate();
-    return config;
-}
-
-}  // namespace
-
 BertModel::BertModel(const BertConfig& config, Generator& gen)
-    : embeddings(validated(config), gen),
+    : embeddings(config.validated(), gen),
       encoder(config, gen),
       pooler(config.hidden_size, config.hidden_size, gen),
       config_(config) {

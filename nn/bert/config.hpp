@@ -42,6 +42,12 @@ struct BertConfig {
     // outside [0, 1), layer_norm_eps or initializer_range is outside (0, 1], or the activation
     // is unknown.
     void validate() const;
+    // validate(), then *this: a constructor's first member initialiser calls it, so a bad field
+    // is named as such before any member is built from it.
+    const BertConfig& validated() const {
+        validate();
+        return *this;
+    }
 
     // To and from Hugging Face's config.json. Reading ignores fields it does not use
     // (architectures, model_type, ...) and keeps the defaults above for missing ones, except

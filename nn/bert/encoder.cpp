@@ -4,16 +4,8 @@
 
 namespace qkv::nn {
 
-namespace {
-// The config checked before any member is built from it, so a bad field is named as such.
-const BertConfig& validated(const BertConfig& config) {
-    config.validate();
-    return config;
-}
-}  // namespace
-
 BertLayer::BertLayer(const BertConfig& config, Generator& gen)
-    : query(validated(config).hidden_size, config.hidden_size, gen),
+    : query(config.validated().hidden_size, config.hidden_size, gen),
       key(config.hidden_size, config.hidden_size, gen),
       value(config.hidden_size, config.hidden_size, gen),
       attention_output(config.hidden_size, config.hidden_size, gen),

@@ -13,8 +13,6 @@
 
 namespace qkv::test {
 
-inline constexpr DType f64 = DType::Float64;
-
 // Where an op's random inputs come from, chosen so central differences (step 1e-6) never
 // straddle a point where the op is not differentiable.
 struct Domain {

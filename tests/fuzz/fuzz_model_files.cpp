@@ -17,8 +17,6 @@ namespace qkv::fuzz {
 
 namespace {
 
-std::string_view as_text(const std::uint8_t* data, std::size_t size) { return {reinterpret_cast<const char*>(data), size}; }
-
 // WordPiece's promises over any text: every piece is in the vocabulary, ids are in range, and
 // encode_pair fits max_len. Text that is not UTF-8 is refused with qkv::Error, which is fine.
 void check_wordpiece(const nn::BertTokenizer& tok, std::string_view text) {

@@ -39,6 +39,11 @@ inline constexpr Target targets[] = {{"npy", npy},   {"safetensors", safetensors
 // Writes the seed corpus, one folder per target, under `root` (seeds.cpp).
 void write_seeds(const std::string& root);
 
+// The fuzzer's bytes as text, for the parsers that read strings.
+inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
+    return {reinterpret_cast<const char*>(data), size};
+}
+
 // Writes `bytes` to a file of this process (in the temp folder) and returns its path.
 std::string scratch_file(std::string_view bytes, const char* tag);
 

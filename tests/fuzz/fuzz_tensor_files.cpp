@@ -8,10 +8,6 @@
 
 namespace qkv::fuzz {
 
-namespace {
-std::string_view as_text(const std::uint8_t* data, std::size_t size) { return {reinterpret_cast<const char*>(data), size}; }
-}  // namespace
-
 void npy(const std::uint8_t* data, std::size_t size) {
     const std::string path = scratch_file(as_text(data, size), "in.npy");
     Tensor t;

@@ -20,6 +20,7 @@
 #include "tensor/atomic_file.hpp"
 
 using namespace qkv;
+using qkv::test::max_abs_diff;
 using namespace qkv::nn;
 
 namespace {
@@ -43,14 +44,6 @@ Vocab small_vocab(int words) {
     std::vector<std::string> tokens = special::bert;
     for (int i = 0; i < words; ++i) tokens.push_back(std::string(1, 'w').append(std::to_string(i)));
     return Vocab(tokens);
-}
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-    const auto x = a.to(DType::Float64).to_vector<double>(), y = b.to(DType::Float64).to_vector<double>();
-    REQUIRE(x.size() == y.size());
-    double m = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) m = std::max(m, std::abs(x[i] - y[i]));
-    return m;
 }
 
 // ---- a naive BertLayer, straight from the formulas, on plain row-major doubles -------------------

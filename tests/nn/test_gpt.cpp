@@ -9,12 +9,14 @@
 #include "nn/attention/recording.hpp"
 #include "nn/gpt/generate.hpp"
 #include "nn/losses.hpp"
+#include "tests/testing.hpp"
 
 using namespace qkv;
+using qkv::test::max_abs_diff;
 
 namespace {
 
-nn::GPTConfig small_config(double dropout = 0.0) {
+nn::GPTConfig small_gpt_config(double dropout = 0.0) {
     nn::GPTConfig c;
     c.vocab_size = 11;
     c.d_model = 8;
@@ -27,15 +29,13 @@ nn::GPTConfig small_config(double dropout = 0.0) {
     return c;
 }
 
-double max_abs_diff(const Tensor& a, const Tensor& b) { return max(abs(a.to(DType::Float64) - b.to(DType::Float64))).item(); }
-
 }  // namespace
 
 TEST_SUITE("nn") {
 
 TEST_CASE("GPT: causal, the logits at t do not depend on later tokens, and they do on earlier ones") {
     Generator gen(1);
-    nn::GPT model(small_config(), gen);
+    nn::GPT model(small_gpt_config(), gen);
     model.eval();
     NoGradGuard no_grad;
     nn::RecordAttention record;
@@ -51,7 +51,7 @@ TEST_CASE("GPT: causal, the logits at t do not depend on later tokens, and they 
 
 TEST_CASE("GPT: the output projection is the token embedding, listed once, and its gradient is right") {
     Generator gen(2);
-    nn::GPT model(small_config(), gen);
+    nn::GPT model(small_gpt_config(), gen);
     std::int64_t with_name = 0;
     for (const auto& [name, p] : model.named_parameters()) with_name += name.find("tokens.weight") != std::string::npos;
     CHECK(with_name == 1);
@@ -67,7 +67,7 @@ TEST_CASE("GPT: the output projection is the token embedding, listed once, and i
 
 TEST_CASE("GPT: gradcheck of the loss with respect to the tied embedding (both of its uses) and the positions") {
     Generator gen(3);
-    nn::GPT model(small_config(), gen);
+    nn::GPT model(small_gpt_config(), gen);
     model.to(DType::Float64);
     const Tensor ids = from_vector(std::vector<std::int64_t>{1, 4, 7, 2, 9, 3, 3, 0}, {2, 4});
     const Tensor targets = from_vector(std::vector<std::int64_t>{4, 7, 2, 9, 3, 3, 0, 5}, {2, 4});
@@ -81,14 +81,14 @@ TEST_CASE("GPT: gradcheck of the loss with respect to the tied embedding (both o
 }
 
 TEST_CASE("GPT: bad configurations and inputs are refused with the value named") {
-    nn::GPTConfig c = small_config();
+    nn::GPTConfig c = small_gpt_config();
     c.d_model = 9;
     CHECK_THROWS_WITH_AS(nn::GPT{c}, doctest::Contains("multiple of num_heads"), Error);
-    c = small_config();
+    c = small_gpt_config();
     c.vocab_size = 0;
     CHECK_THROWS_WITH_AS(nn::GPT{c}, doctest::Contains("vocab_size"), Error);
     Generator gen(4);
-    nn::GPT model(small_config(), gen);
+    nn::GPT model(small_gpt_config(), gen);
     CHECK_THROWS_WITH_AS(model(zeros({1, 13}, DType::Int64)), doctest::Contains("exceeds max_len 12"), Error);
     CHECK_THROWS_WITH_AS(model(full({1, 2}, 11.0, DType::Int64)), doctest::Contains("id 11"), Error);
     CHECK_THROWS_AS(model(zeros({3}, DType::Int64)), Error);
@@ -98,7 +98,7 @@ TEST_CASE("gpt_step: one position through the cache gives forward's logits and a
     for (DType dtype : {DType::Float64, DType::Float32}) {
         CAPTURE(dtype_name(dtype));
         Generator gen(5);
-        nn::GPT model(small_config(0.3), gen);  // dropout is set but off in eval mode
+        nn::GPT model(small_gpt_config(0.3), gen);  // dropout is set but off in eval mode
         model.to(dtype);
         model.eval();
         NoGradGuard no_grad;
@@ -130,7 +130,7 @@ TEST_CASE("gpt_step: one position through the cache gives forward's logits and a
 
 TEST_CASE("generate: with and without the cache, the same tokens; a seed fixes them; stop and banned ids hold") {
     Generator init(6);
-    nn::GPT model(small_config(0.2), init);
+    nn::GPT model(small_gpt_config(0.2), init);
     nn::GenerateOptions o;
     o.max_new_tokens = 10;
     o.sampling = {1.3, 0, 1.0};  // flat enough that many different tokens come up

@@ -10,8 +10,10 @@
 #include "nn/transformer/decoding.hpp"
 #include "nn/transformer/kv_cache.hpp"
 #include "tensor/indexing.hpp"
+#include "tests/testing.hpp"
 
 using namespace qkv;
+using qkv::test::max_abs_diff;
 using namespace qkv::nn;
 
 namespace {
@@ -30,13 +32,6 @@ TransformerConfig cache_config(bool norm_first, bool share) {
     c.norm_first = norm_first;
     c.share_embeddings = share;
     return c;
-}
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-    const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
-    double e = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) e = std::max(e, std::abs(x[i] - y[i]));
-    return e;
 }
 
 }  // namespace

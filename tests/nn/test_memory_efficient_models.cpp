@@ -9,20 +9,11 @@
 #include "nn/bert/bert_model.hpp"
 #include "nn/data/batch.hpp"
 #include "nn/transformer/transformer.hpp"
+#include "tests/testing.hpp"
 
 using namespace qkv;
+using qkv::test::max_abs_diff;
 using namespace qkv::nn;
-
-namespace {
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-    const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
-    double e = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) e = std::max(e, std::abs(x[i] - y[i]));
-    return e;
-}
-
-}  // namespace
 
 TEST_CASE("memory-efficient models: the Transformer gives the naive one's logits and gradients") {
     for (bool norm_first : {false, true}) {

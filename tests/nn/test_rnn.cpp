@@ -13,11 +13,11 @@
 #include "tests/testing_nn.hpp"
 
 using namespace qkv;
+using qkv::test::f64;
+using qkv::test::sigmoid_d;
 using qkv::test::check_module_gradients;
 
 namespace {
-
-constexpr DType f64 = DType::Float64;
 
 // Deterministic, irregular values in [-1, 1], no two alike, so a test that swaps two gates or
 // reads a weight twice sees a different number.
@@ -28,8 +28,6 @@ std::vector<double> values(std::int64_t n, double phase) {
 }
 
 Var f64_var(const std::vector<double>& v, const Shape& shape) { return Var(from_vector(v, shape)); }
-
-double sigmoid_d(double v) { return 1.0 / (1.0 + std::exp(-v)); }
 
 // a and b agree elementwise to `tol`; a failure names the worst element.
 void check_close(const Var& a, const Var& b, double tol = 1e-12) {

@@ -12,12 +12,12 @@
 #include "tests/testing.hpp"
 
 using namespace qkv;
+using qkv::test::f64;
+using qkv::test::sigmoid_d;
 using namespace qkv::nn;
 using qkv::test::check_close;
 
 namespace {
-
-constexpr DType f64 = DType::Float64;
 
 Seq2SeqConfig tiny_config(bool attention = true) {
     Seq2SeqConfig c;
@@ -33,8 +33,6 @@ Tensor ids(const std::vector<std::vector<std::int64_t>>& rows) {
     return from_vector(flat, {static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(rows[0].size())});
 }
 Tensor lengths(const std::vector<std::int64_t>& v) { return from_vector(v); }
-
-double sigmoid_d(double v) { return 1.0 / (1.0 + std::exp(-v)); }
 
 // w (out, in) times x (in) plus b, in plain doubles.
 std::vector<double> affine(const Tensor& w, const std::vector<double>& x, const Tensor& b = Tensor()) {

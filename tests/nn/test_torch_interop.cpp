@@ -95,7 +95,7 @@ std::set<std::string> torch_transformer_keys(std::int64_t encoder_layers, std::i
     return out;
 }
 
-TransformerConfig small_config(bool norm_first) {
+TransformerConfig interop_config(bool norm_first) {
     TransformerConfig c;
     c.src_vocab_size = 11;
     c.tgt_vocab_size = 9;
@@ -348,7 +348,7 @@ TEST_CASE("torch interop: a qkv tensor the table does not name is refused, not g
 
 TEST_CASE("torch interop: a Transformer's stacks have nn.Transformer's names; post-norm has no final norms") {
     Generator gen(9);
-    Transformer pre(small_config(true), gen), post(small_config(false), gen);
+    Transformer pre(interop_config(true), gen), post(interop_config(false), gen);
     CHECK(keys(to_torch_state_dict(pre, {.stacks_only = true})) == torch_transformer_keys(2, 1, true));
     CHECK(keys(to_torch_state_dict(post, {.stacks_only = true})) == torch_transformer_keys(2, 1, false));
     // Without stacks_only, also the parts outside nn.Transformer, under qkv's names.
@@ -363,7 +363,7 @@ TEST_CASE("torch interop: a Transformer saved under PyTorch's names loads back i
     for (const bool norm_first : {false, true}) {
         CAPTURE(norm_first);
         Generator gen(10);
-        Transformer a(small_config(norm_first), gen), b(small_config(norm_first), gen);
+        Transformer a(interop_config(norm_first), gen), b(interop_config(norm_first), gen);
         perturb_norms(a, gen);
         const std::vector<float> want = logits(a);
         REQUIRE(logits(b) != want);  // b starts elsewhere
@@ -386,7 +386,7 @@ TEST_CASE("torch interop: a Transformer saved under PyTorch's names loads back i
 
 TEST_CASE("torch interop: a bare nn.Transformer state loads with stacks_only and leaves the embeddings alone") {
     Generator gen(11);
-    Transformer a(small_config(true), gen), b(small_config(true), gen);
+    Transformer a(interop_config(true), gen), b(interop_config(true), gen);
     perturb_norms(a, gen);
     const TensorMap bare = to_torch_state_dict(a, {.stacks_only = true});
     const std::vector<float> b_embed = b.src_embed.weight.data().to_vector<float>();
@@ -409,7 +409,7 @@ TEST_CASE("torch interop: a bare nn.Transformer state loads with stacks_only and
 
 TEST_CASE("torch interop: nn.Transformer's final norms are refused for a post-norm qkv Transformer") {
     Generator gen(12);
-    Transformer post(small_config(false), gen);
+    Transformer post(interop_config(false), gen);
     TensorMap torch_default = to_torch_state_dict(post, {.stacks_only = true});
     torch_default["encoder.norm.weight"] = ones({8});
     torch_default["encoder.norm.bias"] = zeros({8});
@@ -420,9 +420,9 @@ TEST_CASE("torch interop: nn.Transformer's final norms are refused for a post-no
 
 TEST_CASE("torch interop: a file saved from another head count is refused, though every shape fits") {
     Generator gen(13);
-    TransformerConfig four_heads = small_config(true);
+    TransformerConfig four_heads = interop_config(true);
     four_heads.num_heads = 4;
-    Transformer two(small_config(true), gen), four(four_heads, gen);
+    Transformer two(interop_config(true), gen), four(four_heads, gen);
     TempDir dir;
     const std::string path = dir.file("two_heads.safetensors");
     save_torch_safetensors(path, two);

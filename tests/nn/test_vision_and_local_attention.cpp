@@ -14,14 +14,13 @@
 #include "tests/testing_nn.hpp"
 
 using namespace qkv;
+using qkv::test::f64;
 using namespace qkv::nn;
 using qkv::test::check_gradients;
 using qkv::test::check_module_gradients;
 using qkv::test::parameter_slots;
 
 namespace {
-
-constexpr DType f64 = DType::Float64;
 
 double max_diff(const Tensor& a, const Tensor& b) {
     REQUIRE(a.shape() == b.shape());

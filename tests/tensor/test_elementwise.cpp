@@ -19,6 +19,8 @@
 #include "tests/tensor/check.hpp"
 
 using namespace qkv;
+using qkv::test::kInf;
+using qkv::test::kNaN;
 using qkv::test::check_same;
 using qkv::test::check_values;
 using qkv::test::iota;
@@ -27,9 +29,6 @@ using qkv::test::shape_of;
 using doctest::Contains;
 
 namespace {
-
-const double kInf = std::numeric_limits<double>::infinity();
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // `points` as a float64 tensor, and f applied to each of them by the test itself.
 Tensor points64(const std::vector<double>& points) { return from_vector(points); }

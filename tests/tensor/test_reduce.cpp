@@ -11,6 +11,8 @@
 #include "tests/tensor/check.hpp"
 
 using namespace qkv;
+using qkv::test::kInf;
+using qkv::test::kNaN;
 using qkv::test::check_values;
 using qkv::test::iota;
 using qkv::test::sample;
@@ -18,9 +20,6 @@ using qkv::test::shape_of;
 using doctest::Contains;
 
 namespace {
-
-const double kInf = std::numeric_limits<double>::infinity();
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Brute-force sum: walk every element of `t` in row-major order, decode its multi-index, and add
 // it into the output slot named by the coordinates of the dims not in `reduced` (whose flags are

@@ -14,14 +14,13 @@
 #include "tests/tensor/check.hpp"
 
 using namespace qkv;
+using qkv::test::kInf;
 using qkv::test::check_values;
 using qkv::test::sample;
 using qkv::test::shape_of;
 using doctest::Contains;
 
 namespace {
-
-const double kInf = std::numeric_limits<double>::infinity();
 
 // Reference softmax along `dim` of a 3-d tensor, by direct loops over at():
 // exp(x_i - max) / sum_j exp(x_j - max). Returns the values in row-major order of t's shape.

@@ -11,14 +11,9 @@
 #include "tests/testing.hpp"
 
 using namespace qkv;
+using qkv::test::kInf;
+using qkv::test::kNaN;
 using qkv::test::describe_mismatch;
-
-namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
-const double kNaN = std::nan("");
-
-}  // namespace
 
 TEST_SUITE("tensor") {
 

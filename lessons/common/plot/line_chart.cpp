@@ -13,10 +13,11 @@ namespace qkv::lesson {
 
 namespace {
 
-constexpr double margin = 12;
+using svg::margin;
+using svg::title_font;
+
 constexpr double font = 11;         // tick labels and legend
 constexpr double axis_font = 13;
-constexpr double title_font = 15;
 constexpr std::size_t max_markers = 30;
 
 // Okabe and Ito's palette for colour-blind readers, most distinct first (its yellow is faint on

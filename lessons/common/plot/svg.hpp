@@ -23,6 +23,10 @@
 
 namespace qkv::lesson::svg {
 
+// The pictures' shared layout, in pixels: the blank border and the title's font size.
+inline constexpr double margin = 12;
+inline constexpr double title_font = 15;
+
 // ---- text and numbers --------------------------------------------------------------------------
 
 // `text` made safe for XML character data and attribute values (see the top of the file).

@@ -1,0 +1,40 @@
+# Unity builds, for a faster first build (issue 18).
+#
+# A qkv source costs GCC a fixed part before its own code: the precompiled standard headers
+# loaded, qkv's headers parsed (about 0.6 s for nn/nn.hpp and doctest), and the inline functions
+# and templates they use compiled again in every file (Tensor's accessors, the map.hpp loops,
+# doctest's assertion templates). A clean build paid it about 280 times. A unity build compiles
+# the sources of a target in batches, each batch one translation unit that #includes up to
+# `QKV_UNITY_BATCH` of them, so the fixed part is paid once a batch.
+#
+# What it asks of the code: names in a source's anonymous namespace share one namespace with the
+# other files of its batch. Two sources of one target defining the same helper fail to compile,
+# which is how a copied helper shows up; the fix is to share it from a header, not to rename it.
+#
+# Not for lesson code: a lesson's files are what students read and edit one at a time, and an
+# exercise's stub must compile alone. Configure with -DQKV_UNITY_BUILD=OFF to compile every
+# source alone, as an IDE or a one-file edit-compile loop prefers (numbers do not change: the
+# release tests' recorded hashes pass either way).
+option(QKV_UNITY_BUILD "Compile each library and test program's sources in batches" ON)
+set(QKV_UNITY_BATCH 8 CACHE STRING "Sources per unity translation unit")
+
+function(qkv_unity_build dir)
+  if(NOT QKV_UNITY_BUILD)
+    return()
+  endif()
+  set(dirs ${dir})
+  while(dirs)
+    list(POP_FRONT dirs d)
+    get_property(here DIRECTORY ${d} PROPERTY BUILDSYSTEM_TARGETS)
+    get_property(below DIRECTORY ${d} PROPERTY SUBDIRECTORIES)
+    list(APPEND dirs ${below})
+    foreach(t ${here})
+      get_target_property(type ${t} TYPE)
+      if(t MATCHES "^(lesson|exercises)[0-9]+(_lib)?$"
+         OR NOT type MATCHES "^(EXECUTABLE|STATIC_LIBRARY|SHARED_LIBRARY|OBJECT_LIBRARY)$")
+        continue()
+      endif()
+      set_target_properties(${t} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${QKV_UNITY_BATCH})
+    endforeach()
+  endwhile()
+endfunction()
