@@ -1,11 +1,22 @@
 #include "autograd/dropout.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "autograd/engine.hpp"
+#include "tensor/thread_pool.hpp"
 
 namespace qkv {
+
+namespace {
+
+// Fewer draws than this a thread are made by the caller alone: a hand-off to the pool costs
+// about as much as this many draws.
+constexpr std::int64_t min_draws_per_thread = 32768;
+
+}  // namespace
 
 // y = x * m / (1 - p) with m ~ Bernoulli(1 - p)  =>  dL/dx = g * m / (1 - p): the same mask.
 Var dropout(const Var& x, double p, bool training, Generator& gen) {
@@ -23,29 +34,45 @@ Var dropout(const Var& x, double p, bool training, Generator& gen) {
     // branch that the random draws would mispredict one time in ten.
     const std::uint64_t bound = static_cast<std::uint64_t>(std::ceil((1.0 - p) * 0x1.0p53));
     const Tensor scale = Tensor::uninitialized(x.shape(), x.dtype());
-    // The draws are one sequential stream; the pass that makes them also writes y = x * scale
-    // where x is contiguous (the product mul() would compute, one pass fewer).
+    // The pass that makes the draws also writes y = x * scale where x is contiguous (the product
+    // mul() would compute, one pass fewer).
     const bool fused = x.data().is_contiguous();
     Tensor y = fused ? Tensor::uninitialized(x.shape(), x.dtype()) : Tensor();
+    // Element i gets the i-th draw of gen's stream, whatever the thread count: the elements are
+    // cut into stretches, and each stretch's generator starts where the draws before it end
+    // (Generator::discard jumps there without drawing). The mask is bernoulli()'s either way.
+    const std::int64_t n = scale.numel();
+    const std::int64_t stretch = std::max<std::int64_t>(min_draws_per_thread, (n + num_threads() - 1) / num_threads());
+    const std::int64_t stretches = n == 0 ? 0 : (n + stretch - 1) / stretch;
+    std::vector<Generator> draws(static_cast<std::size_t>(std::max<std::int64_t>(stretches, 1)), gen);
+    for (std::size_t k = 1; k < draws.size(); ++k) {
+        draws[k] = draws[k - 1];
+        draws[k].discard(static_cast<std::uint64_t>(stretch));
+    }
     dispatch_float(x.dtype(), "dropout", [&](auto tag) {
         using T = typename decltype(tag)::type;
         const T kept = static_cast<T>(1.0 / (1.0 - p));
         T* s = scale.data<T>();
-        const std::int64_t n = scale.numel();
-        Generator draws = gen;  // a local copy, whose state the compiler keeps in registers
-        const auto next_scale = [&] { return static_cast<T>((draws.next_u64() >> 11) < bound) * kept; };
-        if (fused) {
-            const T* in = x.data().data<T>();
-            T* out = y.data<T>();
-            for (std::int64_t i = 0; i < n; ++i) {
-                s[i] = next_scale();
-                out[i] = in[i] * s[i];
+        const T* in = fused ? x.data().data<T>() : nullptr;
+        T* out = fused ? y.data<T>() : nullptr;
+        parallel_for(stretches, 1, [&](std::int64_t first, std::int64_t last) {
+            for (std::int64_t k = first; k < last; ++k) {
+                Generator local = draws[static_cast<std::size_t>(k)];  // a copy the compiler keeps in registers
+                const auto next_scale = [&] { return static_cast<T>((local.next_u64() >> 11) < bound) * kept; };
+                const std::int64_t begin = k * stretch, end = std::min(n, begin + stretch);
+                if (fused) {
+                    for (std::int64_t i = begin; i < end; ++i) {
+                        s[i] = next_scale();
+                        out[i] = in[i] * s[i];
+                    }
+                } else {
+                    for (std::int64_t i = begin; i < end; ++i) s[i] = next_scale();
+                }
+                draws[static_cast<std::size_t>(k)] = local;
             }
-        } else {
-            for (std::int64_t i = 0; i < n; ++i) s[i] = next_scale();
-        }
-        gen = draws;
+        });
     });
+    gen = draws.back();  // where the last stretch's draws ended: n draws after the start
     if (!fused) y = mul(x.data(), scale);
     return record("dropout", y, {x}, [scale](const Tensor& g) -> Grads { return {mul(g, scale)}; });
 }

@@ -1,7 +1,10 @@
 #include "nn/optim/adam.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+
+#include "tensor/thread_pool.hpp"
 
 namespace qkv::nn {
 
@@ -44,15 +47,25 @@ void Adam::update(const std::string& name, const Tensor& param, const Tensor& gr
         const T* dp = grad.data<T>();
         T* m = m_t.data<T>();
         T* v = v_t.data<T>();
-        for (std::int64_t i = 0; i < param.numel(); ++i) {
-            double g = dp[i];
-            if (wd != 0.0 && decoupled_) p[i] = static_cast<T>(p[i] * (1 - lr * wd));  // AdamW
-            if (wd != 0.0 && !decoupled_) g += wd * p[i];                              // Adam's L2
-            m[i] = static_cast<T>(b1 * m[i] + (1 - b1) * g);
-            v[i] = static_cast<T>(b2 * v[i] + (1 - b2) * g * g);
-            const double m_hat = m[i] / bias1, v_hat = v[i] / bias2;
-            p[i] = static_cast<T>(p[i] - lr * m_hat / (std::sqrt(v_hat) + eps_));
-        }
+        const double eps = eps_;
+        const bool decoupled = decoupled_;
+        // Each element on its own, so the elements are shared over the threads in blocks of 64:
+        // the loop's scalar remainder (which the compiler may contract into FMAs differently
+        // from its vector body) is then the same last few elements for any thread count.
+        constexpr std::int64_t block = 64, min_elements_per_thread = 4096;
+        const std::int64_t n = param.numel();
+        parallel_for((n + block - 1) / block, min_elements_per_thread / block, [&](std::int64_t first, std::int64_t last) {
+            const std::int64_t end = std::min(n, last * block);
+            for (std::int64_t i = first * block; i < end; ++i) {
+                double g = dp[i];
+                if (wd != 0.0 && decoupled) p[i] = static_cast<T>(p[i] * (1 - lr * wd));  // AdamW
+                if (wd != 0.0 && !decoupled) g += wd * p[i];                             // Adam's L2
+                m[i] = static_cast<T>(b1 * m[i] + (1 - b1) * g);
+                v[i] = static_cast<T>(b2 * v[i] + (1 - b2) * g * g);
+                const double m_hat = m[i] / bias1, v_hat = v[i] / bias2;
+                p[i] = static_cast<T>(p[i] - lr * m_hat / (std::sqrt(v_hat) + eps));
+            }
+        });
     });
 }
 

@@ -13,6 +13,7 @@
 #include "nn/optim/adam.hpp"
 #include "nn/optim/clip.hpp"
 #include "nn/optim/sgd.hpp"
+#include "tensor/thread_pool.hpp"
 
 using namespace qkv;
 using namespace qkv::nn;
@@ -220,6 +221,29 @@ TEST_CASE("Adam in float32 keeps float32 state and tracks the float64 result") {
     run_three_steps(opt, p);
     check_close(p.data(), scalar_adam(0.1, 0.8, 0.9, 1e-3, 0.0, false), 1e-6);
     CHECK(opt.state_dict().at("exp_avg.0").dtype() == DType::Float32);
+}
+
+// Adam's update is shared over the threads (in blocks of 64 elements) for a large parameter:
+// the same bits with 1, 2 and 3 threads, for an odd size whose last block is short.
+TEST_CASE("AdamW on a large parameter gives the same bits with 1, 2 and 3 threads") {
+    Generator gen(4);
+    const Tensor start_value = randn({100003}, 0.0, 1.0, DType::Float32, gen);
+    const std::vector<Tensor> steps_grads = {randn({100003}, 0.0, 1.0, DType::Float32, gen),
+                                             randn({100003}, 0.0, 1.0, DType::Float32, gen)};
+    std::vector<Tensor> results;
+    for (const int threads : {1, 2, 3}) {
+        const ThreadCountGuard guard(threads);
+        const Var p(start_value.clone());
+        AdamW opt({p}, 0.01, {0.9, 0.999}, 1e-8, 0.1);
+        for (const Tensor& g : steps_grads) {
+            p.set_grad(g);
+            opt.step();
+        }
+        results.push_back(p.data());
+    }
+    CHECK(equal(results[0], results[1]));
+    CHECK(equal(results[0], results[2]));
+    CHECK_FALSE(equal(results[0], start_value));
 }
 
 TEST_CASE("Adam rejects betas not below 1 and negative eps or weight decay") {

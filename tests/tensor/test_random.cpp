@@ -183,6 +183,35 @@ TEST_CASE("restoring a saved state, including a cached normal, reproduces the st
     }
 }
 
+// discard(n) computes the state n draws ahead (x^n mod P, applied in 256 steps) instead of
+// drawing: checked against drawing, on both sides of where it stops stepping (n < 1024) and for
+// distances whose binary forms use many table entries.
+TEST_CASE("discard(n) leaves the generator where n draws would, a kept normal included") {
+    for (const std::uint64_t seed : {1ull, 20261205ull})
+        for (const std::uint64_t n : {0ull, 1ull, 7ull, 1023ull, 1024ull, 1025ull, 4103ull, 65536ull, 1000003ull,
+                                      (1ull << 21) - 1}) {
+            CAPTURE(seed);
+            CAPTURE(n);
+            Generator jumped(seed), drawn(seed);
+            jumped.normal(), drawn.normal();  // each keeps the pair's second value
+            jumped.discard(n);
+            for (std::uint64_t i = 0; i < n; ++i) drawn.next_u64();
+            const Generator::State a = jumped.state(), b = drawn.state();
+            CHECK(std::equal(std::begin(a.s), std::end(a.s), std::begin(b.s)));
+            CHECK(a.has_spare);
+            CHECK(jumped.normal() == drawn.normal());  // the kept one
+            CHECK(jumped.next_u64() == drawn.next_u64());
+        }
+}
+
+TEST_CASE("discard adds up: discard(a) then discard(b) is discard(a + b)") {
+    Generator once(3), twice(3);
+    once.discard(5000000123ull);
+    twice.discard(3000000000ull);
+    twice.discard(2000000123ull);
+    for (int i = 0; i < 4; ++i) CHECK(once.next_u64() == twice.next_u64());
+}
+
 TEST_CASE("manual_seed discards a cached normal") {
     Generator g(8);
     const double fresh = g.normal();
