@@ -1,8 +1,10 @@
 #include "tensor/core.hpp"
 
 #include <cmath>
+#include <cstring>
 
 #include "tensor/checked_math.hpp"
+#include "tensor/strided_loop.hpp"
 
 namespace qkv {
 
@@ -132,7 +134,10 @@ void copy_(const Tensor& dst, const Tensor& src) {
                                 D* o = out + off[0];
                                 const S* i = in + off[1];
                                 if constexpr (std::is_same_v<D, S>) {
-                                    for (std::int64_t k = 0; k < n; ++k) o[k * step[0]] = i[k * step[1]];
+                                    if (step[0] == 1 && step[1] == 1)
+                                        std::memcpy(o, i, static_cast<std::size_t>(n) * sizeof(D));
+                                    else
+                                        for (std::int64_t k = 0; k < n; ++k) o[k * step[0]] = i[k * step[1]];
                                 } else {
                                     for (std::int64_t k = 0; k < n; ++k)
                                         o[k * step[0]] = convert_element<D>(i[k * step[1]], "copy_");
