@@ -37,4 +37,14 @@ function(qkv_unity_build dir)
       set_target_properties(${t} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${QKV_UNITY_BATCH})
     endforeach()
   endwhile()
+  # Sources that take over 10 s alone (each instantiates map.hpp's loops for many ops, or
+  # compiles the kernels once per instruction set) stay out of the batches: in one they would
+  # make a batch of 30 s or more that the rest of the build waits for (lesson 01's build waits
+  # for all of qkv_tensor), where alone they compile beside the others.
+  set_source_files_properties(${PROJECT_SOURCE_DIR}/tensor/elementwise.cpp ${PROJECT_SOURCE_DIR}/tensor/compare.cpp
+                              TARGET_DIRECTORY qkv_tensor PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
+  if(TARGET test_tensor)
+    set_source_files_properties(${PROJECT_SOURCE_DIR}/tests/tensor/test_width_independence.cpp
+                                TARGET_DIRECTORY test_tensor PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
+  endif()
 endfunction()
