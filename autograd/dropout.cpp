@@ -1,6 +1,7 @@
 #include "autograd/dropout.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -12,9 +13,21 @@ namespace qkv {
 
 namespace {
 
-// Fewer draws than this a thread are made by the caller alone: a hand-off to the pool costs
-// about as much as this many draws.
+// Below this many draws per thread the caller makes them all: handing a stretch to the pool
+// costs about as much as this many draws.
 constexpr std::int64_t min_draws_per_thread = 32768;
+
+// n rounded up to a number with at most three significant bits (40000 -> 40960 = 5 * 2^13):
+// the stretch length is a jump distance, and Generator::discard remembers only its last few
+// distances, while tensors of many sizes (batches of varying length) would each ask for a new
+// one. Three bits leave few distances, each a cheap one to compute, for at most 25% more draws
+// in a thread's stretch (the last stretch is short instead).
+std::int64_t round_to_three_bits(std::int64_t n) {
+    const int width = std::bit_width(static_cast<std::uint64_t>(n));
+    if (width <= 3) return n;
+    const std::int64_t unit = std::int64_t{1} << (width - 3);
+    return (n + unit - 1) / unit * unit;
+}
 
 }  // namespace
 
@@ -42,12 +55,13 @@ Var dropout(const Var& x, double p, bool training, Generator& gen) {
     // cut into stretches, and each stretch's generator starts where the draws before it end
     // (Generator::discard jumps there without drawing). The mask is bernoulli()'s either way.
     const std::int64_t n = scale.numel();
-    const std::int64_t stretch = std::max<std::int64_t>(min_draws_per_thread, (n + num_threads() - 1) / num_threads());
+    const std::int64_t stretch =
+        round_to_three_bits(std::max<std::int64_t>(min_draws_per_thread, (n + num_threads() - 1) / num_threads()));
     const std::int64_t stretches = n == 0 ? 0 : (n + stretch - 1) / stretch;
-    std::vector<Generator> draws(static_cast<std::size_t>(std::max<std::int64_t>(stretches, 1)), gen);
-    for (std::size_t k = 1; k < draws.size(); ++k) {
-        draws[k] = draws[k - 1];
-        draws[k].discard(static_cast<std::uint64_t>(stretch));
+    std::vector<Generator> draws{gen};  // draws[k]: where stretch k starts
+    for (std::int64_t k = 1; k < stretches; ++k) {
+        draws.push_back(draws.back());
+        draws.back().discard(static_cast<std::uint64_t>(stretch));
     }
     dispatch_float(x.dtype(), "dropout", [&](auto tag) {
         using T = typename decltype(tag)::type;

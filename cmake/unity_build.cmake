@@ -12,14 +12,17 @@
 # which is how a copied helper shows up; the fix is to share it from a header, not to rename it.
 #
 # Not for lesson code: a lesson's files are what students read and edit one at a time, and an
-# exercise's stub must compile alone. Configure with -DQKV_UNITY_BUILD=OFF to compile every
-# source alone, as an IDE or a one-file edit-compile loop prefers (numbers do not change: the
-# release tests' recorded hashes pass either way).
+# exercise's stub must compile alone. Not for the sanitizer and fuzz builds either: compiling
+# each file alone there is what catches a file that forgets an include (an earlier file of its
+# batch would otherwise have included it), as cmake/precompiled_headers.cmake relies on, and it
+# keeps one CI build where no name leaks from one source into the next. Configure with
+# -DQKV_UNITY_BUILD=OFF to compile every source alone, as an IDE or a one-file edit-compile loop
+# prefers: the release tests' recorded hashes of lesson and kernel outputs pass either way.
 option(QKV_UNITY_BUILD "Compile each library and test program's sources in batches" ON)
 set(QKV_UNITY_BATCH 8 CACHE STRING "Sources per unity translation unit")
 
 function(qkv_unity_build dir)
-  if(NOT QKV_UNITY_BUILD)
+  if(NOT QKV_UNITY_BUILD OR QKV_SANITIZE OR QKV_FUZZ)
     return()
   endif()
   set(dirs ${dir})

@@ -24,6 +24,9 @@
 namespace qkv {
 
 namespace {
+// Named, inside the anonymous namespace: in a unity build this file shares a translation unit
+// with the tensor ops, and names such as add or multiply would otherwise overload theirs.
+namespace gf2 {
 
 // A polynomial over GF(2) of degree < 256: bit i % 64 of word i / 64 is the coefficient of x^i.
 using Poly = std::array<std::uint64_t, 4>;
@@ -138,17 +141,18 @@ Poly jump_polynomial(std::uint64_t n) {
     return r;
 }
 
+}  // namespace gf2
 }  // namespace
 
 void Generator::discard(std::uint64_t n) {
-    if (n < 1024) {  // stepping is as fast as the jump's 256 steps and its bookkeeping
+    if (n < 1024) {  // stepping costs less than the jump's 256 steps and its lookup
         for (; n > 0; --n) next_u64();
         return;
     }
-    const Poly r = jump_polynomial(n);
+    const gf2::Poly r = gf2::jump_polynomial(n);
     std::uint64_t sum[4] = {};
     for (int i = 0; i < 256; ++i) {
-        if (coefficient(r, i))
+        if (gf2::coefficient(r, i))
             for (int w = 0; w < 4; ++w) sum[w] ^= s_[w];
         next_u64();
     }

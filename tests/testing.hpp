@@ -145,12 +145,17 @@ inline bool check_close(const std::string& what, const std::vector<double>& expe
 }
 
 // The largest |a - b| over the elements, in float64, for tests that print or bound a difference
-// rather than check one tolerance (check_close does that).
+// rather than check one tolerance (check_close does that). NaN if any difference is NaN, so that
+// `max_abs_diff(a, b) < tol` fails on a NaN output (std::max would skip it).
 inline double max_abs_diff(const Tensor& a, const Tensor& b) {
-    const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
     REQUIRE_MESSAGE(a.shape() == b.shape(), "max_abs_diff of " << shape_str(a.shape()) << " and " << shape_str(b.shape()));
+    const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
     double largest = 0;
-    for (std::size_t i = 0; i < x.size(); ++i) largest = std::max(largest, std::abs(x[i] - y[i]));
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double difference = std::abs(x[i] - y[i]);
+        if (std::isnan(difference)) return difference;
+        largest = std::max(largest, difference);
+    }
     return largest;
 }
 

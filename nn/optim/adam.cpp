@@ -49,9 +49,10 @@ void Adam::update(const std::string& name, const Tensor& param, const Tensor& gr
         T* v = v_t.data<T>();
         const double eps = eps_;
         const bool decoupled = decoupled_;
-        // Each element on its own, so the elements are shared over the threads in blocks of 64:
-        // the loop's scalar remainder (which the compiler may contract into FMAs differently
-        // from its vector body) is then the same last few elements for any thread count.
+        // Each element on its own, shared over the threads in blocks of 64: if the compiler
+        // vectorises this loop (GCC 12 does not), its scalar remainder, which it may contract
+        // into FMAs differently from the vector body, is the same last few elements for any
+        // thread count.
         constexpr std::int64_t block = 64, min_elements_per_thread = 4096;
         const std::int64_t n = param.numel();
         parallel_for((n + block - 1) / block, min_elements_per_thread / block, [&](std::int64_t first, std::int64_t last) {

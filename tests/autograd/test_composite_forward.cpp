@@ -322,29 +322,41 @@ TEST_CASE("dropout keeps exactly what bernoulli(shape, 1 - p) keeps, for contigu
 
 // A large dropout is drawn by several threads, each from its own stretch of the stream
 // (Generator::discard): still bernoulli's mask, element for element, and the same y and the
-// same generator state afterwards with 1, 2 and 3 threads.
-TEST_CASE("dropout of 300000 elements keeps bernoulli's mask with 1, 2 and 3 threads") {
-    Generator data_gen(5);
-    const Tensor input = randn({300, 1000}, 0.0, 1.0, DType::Float32, data_gen);  // (300, 1000)
+// same generator state afterwards with 1, 2 and 3 threads. 301 x 997 elements divide evenly by
+// none of the stretch lengths, so the last stretch is short; float64 and a transposed input
+// (the pass without the fused product) too.
+TEST_CASE("dropout of 300097 elements keeps bernoulli's mask with 1, 2 and 3 threads") {
     const double p = 0.1;
-    Generator for_mask(6);
-    const std::vector<double> keep = bernoulli(input.shape(), 1.0 - p, for_mask).to_vector<double>();
-    const std::vector<double> x = input.to_vector<double>();
-    const float scale = static_cast<float>(1.0 / (1.0 - p));
-    for (const int threads : {1, 2, 3}) {
-        CAPTURE(threads);
-        const ThreadCountGuard guard(threads);
-        Generator for_dropout(6);
-        const std::vector<double> got = dropout(Var(input), p, true, for_dropout).data().to_vector<double>();
-        std::int64_t wrong = 0;
-        for (std::size_t i = 0; i < x.size(); ++i) {
-            const double expected = static_cast<double>(static_cast<float>(x[i]) * (keep[i] != 0.0 ? scale : 0.0f));
-            if (got[i] != expected) ++wrong;
+    for (const DType dtype : {DType::Float32, DType::Float64})
+        for (const bool transposed : {false, true}) {
+            const std::string name = dtype_name(dtype);
+            CAPTURE(name);
+            CAPTURE(transposed);
+            Generator data_gen(5);
+            const Tensor values = randn({301, 997}, 0.0, 1.0, dtype, data_gen);  // (301, 997)
+            const Tensor input = transposed ? values.t() : values;                // (997, 301) or (301, 997)
+            Generator for_mask(6);
+            const std::vector<double> keep = bernoulli(input.shape(), 1.0 - p, for_mask).to_vector<double>();
+            const std::vector<double> x = input.to_vector<double>();
+            for (const int threads : {1, 2, 3}) {
+                CAPTURE(threads);
+                const ThreadCountGuard guard(threads);
+                Generator for_dropout(6);
+                const std::vector<double> got = dropout(Var(input), p, true, for_dropout).data().to_vector<double>();
+                std::int64_t wrong = 0;
+                for (std::size_t i = 0; i < x.size(); ++i) {
+                    const double scale = keep[i] != 0.0 ? 1.0 / (1.0 - p) : 0.0;
+                    const double expected =
+                        dtype == DType::Float32
+                            ? static_cast<double>(static_cast<float>(x[i]) * static_cast<float>(scale))
+                            : x[i] * scale;
+                    if (got[i] != expected) ++wrong;
+                }
+                CHECK(wrong == 0);
+                const Generator::State a = for_mask.state(), b = for_dropout.state();
+                CHECK(std::equal(std::begin(a.s), std::end(a.s), std::begin(b.s)));
+            }
         }
-        CHECK(wrong == 0);
-        const Generator::State a = for_mask.state(), b = for_dropout.state();
-        CHECK(std::equal(std::begin(a.s), std::end(a.s), std::begin(b.s)));
-    }
 }
 
 }  // TEST_SUITE

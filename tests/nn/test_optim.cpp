@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <memory>
 #include <utility>
 
 #include "autograd/helpers.hpp"
@@ -224,26 +225,35 @@ TEST_CASE("Adam in float32 keeps float32 state and tracks the float64 result") {
 }
 
 // Adam's update is shared over the threads (in blocks of 64 elements) for a large parameter:
-// the same bits with 1, 2 and 3 threads, for an odd size whose last block is short.
-TEST_CASE("AdamW on a large parameter gives the same bits with 1, 2 and 3 threads") {
-    Generator gen(4);
-    const Tensor start_value = randn({100003}, 0.0, 1.0, DType::Float32, gen);
-    const std::vector<Tensor> steps_grads = {randn({100003}, 0.0, 1.0, DType::Float32, gen),
-                                             randn({100003}, 0.0, 1.0, DType::Float32, gen)};
-    std::vector<Tensor> results;
-    for (const int threads : {1, 2, 3}) {
-        const ThreadCountGuard guard(threads);
-        const Var p(start_value.clone());
-        AdamW opt({p}, 0.01, {0.9, 0.999}, 1e-8, 0.1);
-        for (const Tensor& g : steps_grads) {
-            p.set_grad(g);
-            opt.step();
+// the same bits with 1, 2 and 3 threads, for Adam (its L2 term) and AdamW, float32 and float64,
+// and an odd size whose last block is short.
+TEST_CASE("Adam and AdamW on a large parameter give the same bits with 1, 2 and 3 threads") {
+    for (const bool decoupled : {false, true})
+        for (const DType dtype : {DType::Float32, DType::Float64}) {
+            CAPTURE(decoupled);
+            const std::string name = dtype_name(dtype);
+            CAPTURE(name);
+            Generator gen(4);
+            const Tensor start_value = randn({100003}, 0.0, 1.0, dtype, gen);
+            const std::vector<Tensor> step_grads = {randn({100003}, 0.0, 1.0, dtype, gen),
+                                                    randn({100003}, 0.0, 1.0, dtype, gen)};
+            std::vector<Tensor> results;
+            for (const int threads : {1, 2, 3}) {
+                const ThreadCountGuard guard(threads);
+                const Var p(start_value.clone());
+                std::unique_ptr<Optimizer> opt;
+                if (decoupled) opt = std::make_unique<AdamW>(std::vector<Var>{p}, 0.01, std::pair{0.9, 0.999}, 1e-8, 0.1);
+                else opt = std::make_unique<Adam>(std::vector<Var>{p}, 0.01, std::pair{0.9, 0.999}, 1e-8, 0.1);
+                for (const Tensor& g : step_grads) {
+                    p.set_grad(g);
+                    opt->step();
+                }
+                results.push_back(p.data());
+            }
+            CHECK(equal(results[0], results[1]));
+            CHECK(equal(results[0], results[2]));
+            CHECK_FALSE(equal(results[0], start_value));
         }
-        results.push_back(p.data());
-    }
-    CHECK(equal(results[0], results[1]));
-    CHECK(equal(results[0], results[2]));
-    CHECK_FALSE(equal(results[0], start_value));
 }
 
 TEST_CASE("Adam rejects betas not below 1 and negative eps or weight decay") {

@@ -193,7 +193,8 @@ TEST_CASE("discard(n) leaves the generator where n draws would, a kept normal in
             CAPTURE(seed);
             CAPTURE(n);
             Generator jumped(seed), drawn(seed);
-            jumped.normal(), drawn.normal();  // each keeps the pair's second value
+            jumped.normal();  // each keeps the pair's second value
+            drawn.normal();
             jumped.discard(n);
             for (std::uint64_t i = 0; i < n; ++i) drawn.next_u64();
             const Generator::State a = jumped.state(), b = drawn.state();
@@ -210,6 +211,14 @@ TEST_CASE("discard adds up: discard(a) then discard(b) is discard(a + b)") {
     twice.discard(3000000000ull);
     twice.discard(2000000123ull);
     for (int i = 0; i < 4; ++i) CHECK(once.next_u64() == twice.next_u64());
+    // The largest distances use the table's top entries: 2^64 - 1 draws and one more are 2^63
+    // draws twice.
+    Generator longest(4), halves(4);
+    longest.discard(~0ull);
+    longest.next_u64();
+    halves.discard(1ull << 63);
+    halves.discard(1ull << 63);
+    for (int i = 0; i < 4; ++i) CHECK(longest.next_u64() == halves.next_u64());
 }
 
 TEST_CASE("manual_seed discards a cached normal") {

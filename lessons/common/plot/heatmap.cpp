@@ -23,9 +23,6 @@ namespace qkv::lesson {
 
 namespace {
 
-using svg::margin;
-using svg::title_font;
-
 // viridis at t = 0, 1/8, 2/8, ..., 1.
 constexpr Rgb viridis_anchors[9] = {
     {0x44, 0x01, 0x54}, {0x47, 0x2d, 0x7b}, {0x3b, 0x52, 0x8b}, {0x2c, 0x72, 0x8e}, {0x21, 0x91, 0x8c},
@@ -88,6 +85,8 @@ namespace {
 
 // ---- shared pieces -------------------------------------------------------------------------------
 
+using svg::margin;
+using svg::title_font;
 constexpr double title_band = 28;   // height of the title line
 constexpr double axis_band = 20;    // height (or width) of an x (or y) label line
 constexpr double label_gap = 5;     // between a label and its cells
