@@ -283,6 +283,26 @@ TEST_CASE("dropout with the same seed drops the same elements and eval mode retu
                          Error);
 }
 
+namespace {
+
+// How many elements of dropout's output `got` differ from x * scale, with scale 1 / (1 - p)
+// where bernoulli's `keep` is true and +0 elsewhere, multiplied in the tensor's own precision as
+// mul() does (so a dropped negative x gives -0: the sign is compared too).
+std::int64_t dropout_mismatches(const Tensor& input, const std::vector<double>& keep, double p, const Tensor& got) {
+    const std::vector<double> x = input.to_vector<double>(), y = got.to_vector<double>();
+    std::int64_t wrong = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double scale = keep[i] != 0.0 ? 1.0 / (1.0 - p) : 0.0;
+        const double expected = input.dtype() == DType::Float32
+                                    ? static_cast<double>(static_cast<float>(x[i]) * static_cast<float>(scale))
+                                    : x[i] * scale;
+        if (y[i] != expected || std::signbit(y[i]) != std::signbit(expected)) ++wrong;
+    }
+    return wrong;
+}
+
+}  // namespace
+
 // dropout draws its mask as bernoulli(shape, 1 - p) would, and must keep doing so however the
 // loop is written (it tests the draws as integers, and writes y in the same pass where x is
 // contiguous): the same kept elements, y = x * (1 / (1 - p)) there and x * +0 elsewhere, bit
@@ -301,20 +321,7 @@ TEST_CASE("dropout keeps exactly what bernoulli(shape, 1 - p) keeps, for contigu
                 REQUIRE(input.is_contiguous() == !transposed);
                 Generator for_mask(18), for_dropout(18);
                 const std::vector<double> keep = bernoulli(input.shape(), 1.0 - p, for_mask).to_vector<double>();
-                const std::vector<double> got = dropout(Var(input), p, true, for_dropout).data().to_vector<double>();
-                const std::vector<double> x = input.to_vector<double>();
-                int wrong = 0;
-                for (std::size_t i = 0; i < x.size(); ++i) {
-                    // x * scale in the tensor's own precision, as mul() computes it; scale is
-                    // 1 / (1 - p) or +0, so a dropped negative x gives -0.
-                    const double scale = keep[i] != 0.0 ? 1.0 / (1.0 - p) : 0.0;
-                    const double expected =
-                        dtype == DType::Float32
-                            ? static_cast<double>(static_cast<float>(x[i]) * static_cast<float>(scale))
-                            : x[i] * scale;
-                    if (got[i] != expected || std::signbit(got[i]) != std::signbit(expected)) ++wrong;
-                }
-                CHECK(wrong == 0);
+                CHECK(dropout_mismatches(input, keep, p, dropout(Var(input), p, true, for_dropout).data()) == 0);
                 const Generator::State a = for_mask.state(), b = for_dropout.state();
                 CHECK(std::equal(std::begin(a.s), std::end(a.s), std::begin(b.s)));
             }
@@ -337,22 +344,11 @@ TEST_CASE("dropout of 300097 elements keeps bernoulli's mask with 1, 2 and 3 thr
             const Tensor input = transposed ? values.t() : values;                // (997, 301) or (301, 997)
             Generator for_mask(6);
             const std::vector<double> keep = bernoulli(input.shape(), 1.0 - p, for_mask).to_vector<double>();
-            const std::vector<double> x = input.to_vector<double>();
             for (const int threads : {1, 2, 3}) {
                 CAPTURE(threads);
                 const ThreadCountGuard guard(threads);
                 Generator for_dropout(6);
-                const std::vector<double> got = dropout(Var(input), p, true, for_dropout).data().to_vector<double>();
-                std::int64_t wrong = 0;
-                for (std::size_t i = 0; i < x.size(); ++i) {
-                    const double scale = keep[i] != 0.0 ? 1.0 / (1.0 - p) : 0.0;
-                    const double expected =
-                        dtype == DType::Float32
-                            ? static_cast<double>(static_cast<float>(x[i]) * static_cast<float>(scale))
-                            : x[i] * scale;
-                    if (got[i] != expected) ++wrong;
-                }
-                CHECK(wrong == 0);
+                CHECK(dropout_mismatches(input, keep, p, dropout(Var(input), p, true, for_dropout).data()) == 0);
                 const Generator::State a = for_mask.state(), b = for_dropout.state();
                 CHECK(std::equal(std::begin(a.s), std::end(a.s), std::begin(b.s)));
             }
