@@ -11,8 +11,8 @@
 # included in front of every file, and one holding autograd/ would let a tensor/ file use
 # autograd without including it, hiding a break of the layer rule. A file that forgets a
 # standard include still compiles here; the sanitizer build (Clang, no precompiled headers, no
-# unity batches, run by .ci/run) does not, so such a slip is caught. The benchmark, which the sanitizer build
-# skips, gets no precompiled header for that reason.
+# unity batches, run by .ci/run) does not, so such a slip is caught. The benchmark, which the
+# sanitizer build skips, gets no precompiled header for that reason.
 #
 # GCC only (the release and debug presets): GCC ignores a precompiled header built with other
 # code-generation flags and says so, where Clang refuses to compile. Configure with

@@ -66,26 +66,26 @@ Poly multiply(const Poly& a, const Poly& b, const Modulus& p) {
 
 // Berlekamp-Massey over GF(2) on bit 0 of s[0], 512 steps from an arbitrary nonzero state.
 Modulus characteristic_polynomial() {
-    constexpr int N = 512;
+    constexpr std::size_t N = 512;
     Generator g(0x9e3779b97f4a7c15ull);
     std::vector<std::uint8_t> a(N);
-    for (int i = 0; i < N; ++i) {
-        a[static_cast<std::size_t>(i)] = g.state().s[0] & 1;
+    for (std::size_t i = 0; i < N; ++i) {
+        a[i] = g.state().s[0] & 1;
         g.next_u64();
     }
     // C(x) = 1 + c_1 x + ... + c_L x^L with a_i = c_1 a_(i-1) + ... + c_L a_(i-L) for i >= L.
     std::vector<std::uint8_t> c(N + 1), b(N + 1);
     c[0] = b[0] = 1;
-    int length = 0, shift = 1;
-    for (int i = 0; i < N; ++i) {
-        int discrepancy = a[static_cast<std::size_t>(i)];
-        for (int j = 1; j <= length; ++j) discrepancy ^= c[static_cast<std::size_t>(j)] & a[static_cast<std::size_t>(i - j)];
+    std::size_t length = 0, shift = 1;
+    for (std::size_t i = 0; i < N; ++i) {
+        int discrepancy = a[i];
+        for (std::size_t j = 1; j <= length; ++j) discrepancy ^= c[j] & a[i - j];
         if (!discrepancy) {
             ++shift;
             continue;
         }
         const std::vector<std::uint8_t> before = c;
-        for (int j = 0; j + shift <= N; ++j) c[static_cast<std::size_t>(j + shift)] ^= b[static_cast<std::size_t>(j)];
+        for (std::size_t j = 0; j + shift <= N; ++j) c[j + shift] ^= b[j];
         if (2 * length <= i) {
             length = i + 1 - length;
             b = before;
@@ -94,11 +94,11 @@ Modulus characteristic_polynomial() {
             ++shift;
         }
     }
-    if (length != 256) fail("Generator::discard", "internal error: the recurrence found has length ", length, ", not 256");
+    if (length != 256) fail("Generator::discard", "internal error: a recurrence of length ", length, ", not 256");
     // P(x) = x^256 C(1/x): the coefficient of x^(256 - j) is c_j.
     Modulus p;
-    for (int j = 1; j <= 256; ++j)
-        if (c[static_cast<std::size_t>(j)]) p.low[static_cast<std::size_t>((256 - j) / 64)] |= std::uint64_t{1} << ((256 - j) % 64);
+    for (std::size_t j = 1; j <= 256; ++j)
+        if (c[j]) p.low[(256 - j) / 64] |= std::uint64_t{1} << ((256 - j) % 64);
     return p;
 }
 
