@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "autograd/engine.hpp"
@@ -43,8 +44,10 @@ Var dropout(const Var& x, double p, bool training, Generator& gen) {
     // uniform draw is < 1 - p: the draws of bernoulli(shape, 1 - p). A draw is u = k / 2^53 for
     // the integer k = next_u64() >> 11 (Generator::uniform), and u < 1 - p exactly when
     // k < ceil((1 - p) 2^53): the same test on integers, with no conversion to double. The
-    // scale is (k < bound) * kept, which is kept or +0 as a branch would give, but without a
-    // branch that the random draws would mispredict one time in ten.
+    // scale is kept's bits ANDed with all ones or all zeros, so kept or +0, without a branch
+    // that the random draws would mispredict one time in ten. ((k < bound) * kept, the same
+    // value, was compiled by GCC 12 into just such a branch: 1.9 ns an element on one thread
+    // of a 2-core AMD EPYC (AVX2), 1.6 without it.)
     const std::uint64_t bound = static_cast<std::uint64_t>(std::ceil((1.0 - p) * 0x1.0p53));
     const Tensor scale = Tensor::uninitialized(x.shape(), x.dtype());
     // The pass that makes the draws also writes y = x * scale where x is contiguous (the product
@@ -65,14 +68,18 @@ Var dropout(const Var& x, double p, bool training, Generator& gen) {
     }
     dispatch_float(x.dtype(), "dropout", [&](auto tag) {
         using T = typename decltype(tag)::type;
-        const T kept = static_cast<T>(1.0 / (1.0 - p));
+        using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+        const Bits kept = std::bit_cast<Bits>(static_cast<T>(1.0 / (1.0 - p)));
         T* s = scale.data<T>();
         const T* in = fused ? x.data().data<T>() : nullptr;
         T* out = fused ? y.data<T>() : nullptr;
         parallel_for(stretches, 1, [&](std::int64_t first, std::int64_t last) {
             for (std::int64_t k = first; k < last; ++k) {
                 Generator local = draws[static_cast<std::size_t>(k)];  // a copy the compiler keeps in registers
-                const auto next_scale = [&] { return static_cast<T>((local.next_u64() >> 11) < bound) * kept; };
+                const auto next_scale = [&] {
+                    const Bits all_or_none = Bits{0} - static_cast<Bits>((local.next_u64() >> 11) < bound);
+                    return std::bit_cast<T>(kept & all_or_none);
+                };
                 const std::int64_t begin = k * stretch, end = std::min(n, begin + stretch);
                 if (fused) {
                     for (std::int64_t i = begin; i < end; ++i) {

@@ -33,38 +33,75 @@ std::vector<Optimizer::StateKind> Adam::state_kinds() const {
     return {{"step", true}, {"exp_avg"}, {"exp_avg_sq"}};
 }
 
+namespace {
+
+// How weight decay enters an update (none, Adam's L2 term, AdamW's decoupled shrink). A template
+// argument rather than a test inside the loop: with no branch and no possible overlap between
+// the four arrays (__restrict: p, its gradient, m and v are four different tensors), GCC turns
+// the loop into vector code, a whole vector of elements per instruction, sqrt and divisions
+// included (the sqrt only with -fno-math-errno, CMakeLists.txt). It was scalar, and the
+// divisions and sqrt made Adam 3-4% of a training step.
+// The fused multiply-adds are written out (std::fma), and this file is compiled with
+// -ffp-contract=off (nn/CMakeLists.txt) so the compiler fuses nothing else: in the vector loop
+// GCC had fused AdamW's p * (1 - lr wd) with the step subtracted after it, which it did not do
+// in the scalar loop, and float64 results changed in the last bit. Each element now gets the
+// same correctly rounded IEEE operations in a vector or not, with GCC or Clang, with or without
+// FMA instructions (std::fma is then a library call): the bits GCC's scalar loop gave before
+// on FMA machines, and now on the others too, where it used to round each product separately.
+enum class Decay { none, l2, decoupled };
+
+struct AdamScalars {
+    double lr, b1, b2, wd, eps, bias1, bias2;
+};
+
+template <Decay decay, class T>
+void adam_elements(std::int64_t begin, std::int64_t end, T* __restrict p, const T* __restrict dp, T* __restrict m,
+                   T* __restrict v, const AdamScalars& s) {
+    const double lr = s.lr, b1 = s.b1, b2 = s.b2, wd = s.wd, eps = s.eps, bias1 = s.bias1, bias2 = s.bias2;
+    const double shrink = std::fma(-lr, wd, 1.0);  // 1 - lr * wd
+    for (std::int64_t i = begin; i < end; ++i) {
+        double g = dp[i];
+        if constexpr (decay == Decay::decoupled) p[i] = static_cast<T>(p[i] * shrink);  // AdamW
+        if constexpr (decay == Decay::l2) g = std::fma(wd, static_cast<double>(p[i]), g);  // Adam's L2: g + wd * p
+        m[i] = static_cast<T>(std::fma(b1, static_cast<double>(m[i]), (1 - b1) * g));      // b1 m + (1 - b1) g
+        v[i] = static_cast<T>(std::fma(b2, static_cast<double>(v[i]), (1 - b2) * g * g));  // b2 v + (1 - b2) g^2
+        const double m_hat = m[i] / bias1, v_hat = v[i] / bias2;
+        p[i] = static_cast<T>(p[i] - lr * m_hat / (std::sqrt(v_hat) + eps));
+    }
+}
+
+}  // namespace
+
 void Adam::update(const std::string& name, const Tensor& param, const Tensor& grad) {
     bool created = false;
     const Tensor m_t = state_like("exp_avg", name, param, created);
     const Tensor v_t = state_like("exp_avg_sq", name, param, created);
     const std::int64_t t = ++counter("step", name);
-    const double lr = this->lr(), b1 = beta1_, b2 = beta2_, wd = weight_decay_;
-    const double bias1 = 1 - std::pow(b1, static_cast<double>(t));  // 1 - beta1^t
-    const double bias2 = 1 - std::pow(b2, static_cast<double>(t));  // 1 - beta2^t
+    const AdamScalars s{.lr = lr(),
+                        .b1 = beta1_,
+                        .b2 = beta2_,
+                        .wd = weight_decay_,
+                        .eps = eps_,
+                        .bias1 = 1 - std::pow(beta1_, static_cast<double>(t)),   // 1 - beta1^t
+                        .bias2 = 1 - std::pow(beta2_, static_cast<double>(t))};  // 1 - beta2^t
+    const Decay decay = weight_decay_ == 0.0 ? Decay::none : decoupled_ ? Decay::decoupled : Decay::l2;
     dispatch_float(param.dtype(), type_name().c_str(), [&](auto tag) {
         using T = typename decltype(tag)::type;
         T* p = param.data<T>();
         const T* dp = grad.data<T>();
         T* m = m_t.data<T>();
         T* v = v_t.data<T>();
-        const double eps = eps_;
-        const bool decoupled = decoupled_;
-        // Each element on its own, shared over the threads in blocks of 64: if the compiler
-        // vectorises this loop (GCC 12 does not), its scalar remainder, which it may contract
-        // into FMAs differently from the vector body, is the same last few elements for any
-        // thread count.
+        // Shared over the threads in blocks of 64 elements. Each element gets the same
+        // operations in the vector loop and its scalar remainder (adam_elements), so the bits
+        // do not depend on which elements a thread's range leaves to the remainder either.
         constexpr std::int64_t block = 64, min_elements_per_thread = 4096;
         const std::int64_t n = param.numel();
         parallel_for((n + block - 1) / block, min_elements_per_thread / block, [&](std::int64_t first, std::int64_t last) {
-            const std::int64_t end = std::min(n, last * block);
-            for (std::int64_t i = first * block; i < end; ++i) {
-                double g = dp[i];
-                if (wd != 0.0 && decoupled) p[i] = static_cast<T>(p[i] * (1 - lr * wd));  // AdamW
-                if (wd != 0.0 && !decoupled) g += wd * p[i];                             // Adam's L2
-                m[i] = static_cast<T>(b1 * m[i] + (1 - b1) * g);
-                v[i] = static_cast<T>(b2 * v[i] + (1 - b2) * g * g);
-                const double m_hat = m[i] / bias1, v_hat = v[i] / bias2;
-                p[i] = static_cast<T>(p[i] - lr * m_hat / (std::sqrt(v_hat) + eps));
+            const std::int64_t begin = first * block, end = std::min(n, last * block);
+            switch (decay) {
+                case Decay::none: adam_elements<Decay::none>(begin, end, p, dp, m, v, s); break;
+                case Decay::l2: adam_elements<Decay::l2>(begin, end, p, dp, m, v, s); break;
+                case Decay::decoupled: adam_elements<Decay::decoupled>(begin, end, p, dp, m, v, s); break;
             }
         });
     });
