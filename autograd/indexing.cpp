@@ -12,12 +12,27 @@ Var index_select(const Var& a, std::int64_t dim, const Tensor& index) {
                   [in, dim, index](const Tensor& g) -> Grads { return {index_add(in, dim, index, g)}; });
 }
 
-Var embedding(const Var& weight, const Tensor& ids) {
+// The padding row's gradient is zeroed after the sum, rather than the gradient at the positions
+// holding it masked before: the same result (every other row's sum is unchanged), with no pass
+// over the (..., C) output in either direction.
+Var embedding(const Var& weight, const Tensor& ids, std::int64_t padding_idx) {
     if (weight.dim() != 2) fail("embedding", "weight must be 2-d (vocab, dim), got ", shape_str(weight.shape()));
     if (ids.dtype() != DType::Int64) fail("embedding", "ids must be int64, got ", describe(ids));
+    if (padding_idx < -1 || padding_idx >= weight.size(0))
+        fail("embedding", "padding_idx ", padding_idx, " is out of range for weight ", shape_str(weight.shape()),
+             " (use -1 for no padding row)");
     Shape out_shape = ids.shape();
     out_shape.push_back(weight.size(1));
-    return index_select(weight, 0, ids.reshape({-1})).reshape(out_shape);
+    const Tensor flat = ids.reshape({-1});  // (N)
+    if (padding_idx < 0) return index_select(weight, 0, flat).reshape(out_shape);
+    const Shape in = weight.shape();
+    const Var rows = record("embedding", index_select(weight.data(), 0, flat), {weight},  // (N, C)
+                            [in, flat, padding_idx](const Tensor& g) -> Grads {
+                                const Tensor grad = index_add(in, 0, flat, g);  // (V, C)
+                                zero_(grad.select(0, padding_idx));
+                                return {grad};
+                            });
+    return rows.reshape(out_shape);  // (..., C)
 }
 
 // out = gather(a, dim, index)  =>  dL/da = scatter_add(zeros, dim, index, dL/dout)

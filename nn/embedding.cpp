@@ -28,12 +28,8 @@ void Embedding::check_ids(const Tensor& ids) const {
 
 Var Embedding::forward(const Tensor& ids) {
     check_ids(ids);
-    Var rows = embedding(weight, ids);  // (..., dim)
-    if (padding_idx_ < 0) return rows;
-    // The padding row keeps its value but receives no gradient: at the positions holding
-    // padding_idx, take the value from a detached copy, through which no gradient flows.
-    const Tensor is_padding = eq(ids, scalar(static_cast<double>(padding_idx_), DType::Int64)).unsqueeze(-1);  // (..., 1)
-    return where(is_padding, rows.detach(), rows);
+    // The padding row keeps its value but receives no gradient (embedding() zeroes it).
+    return embedding(weight, ids, padding_idx_);  // (..., dim)
 }
 
 std::string Embedding::describe() const {

@@ -71,27 +71,23 @@ struct Tiles {
 };
 
 // ---- packing ------------------------------------------------------------------------------
-// Copies `width` (<= W) lines of kc elements into one micro-panel, interleaved so that the
-// micro-kernel reads it front to back:
-//     dst[k * W + w] = src[w * line_step + k * k_step]
-// A line is a row of A (W = MR) or a column of B (W = NR). Lines width..W-1 are filled with
-// zeros, so a tile at the edge of C is computed with zeros instead of reading past the matrix.
 #if defined(__AVX__)
-// Lines `first` .. `first + lines - 1` (lines <= 8) of a panel whose lines run along k (k_step 1:
-// the rows of a row-major A, the columns of a transposed B), for k in [0, kc8), kc8 a multiple of
-// 8: eight k at a time, an 8 x 8 block is loaded line by line and transposed in registers, so
-// each k's values leave in one or two stores instead of one scalar store per line. (AVX
-// intrinsics, because neither GCC nor Clang turns the scalar transpose into shuffles; AVX-512
-// builds use it too.) A 6-line panel's two missing lines are zeros in the block, never stored.
-// Attention's per-head products (256 of (32 x 32) @ (32 x 32)) went from about 73 to about
-// 92 GFLOP/s with it on a 2-core AMD EPYC (AVX2, 2 threads): at these sizes, packing costs
-// about as much as the arithmetic.
-inline void pack_lines_transposed(const float* src, std::int64_t line_step, int first, int lines, std::int64_t kc8,
-                                  int W, float* dst) {
+// `Lines` (8, or 6 for AVX2's A panel) lines from line `first` of a W-line panel whose lines run
+// along k (k_step 1: the rows of a row-major A, the columns of a transposed B), for k in
+// [0, kc8), kc8 a multiple of 8: eight k at a time, an 8 x 8 block is loaded line by line and
+// transposed in registers, so each k's values leave in one or two stores instead of one scalar
+// store per line. (AVX intrinsics, because neither GCC nor Clang turns the scalar transpose
+// into shuffles; AVX-512 builds use it too.) A 6-line panel's two missing lines are zeros in
+// the block, never stored. Attention's per-head products (256 of (32 x 32) @ (32 x 32)) went
+// from about 73 to about 92 GFLOP/s with it on a 2-core AMD EPYC (AVX2, 2 threads): at these
+// sizes, packing costs about as much as the arithmetic.
+template <int W, int Lines>
+void pack_lines_transposed(const float* src, std::int64_t line_step, int first, std::int64_t kc8, float* dst) {
+    static_assert(Lines == 8 || Lines == 6, "the stores below handle 8 or 6 lines");
     for (std::int64_t k = 0; k < kc8; k += 8) {
         __m256 r[8];
         for (int l = 0; l < 8; ++l)
-            r[l] = l < lines ? _mm256_loadu_ps(src + (first + l) * line_step + k) : _mm256_setzero_ps();
+            r[l] = l < Lines ? _mm256_loadu_ps(src + (first + l) * line_step + k) : _mm256_setzero_ps();
         // The classic 8 x 8 transpose: pairs of lines interleaved, then pairs of pairs, then
         // the 128-bit halves swapped: column j ends up as c[j] = (r0[j], r1[j], ..., r7[j]).
         const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
@@ -107,18 +103,23 @@ inline void pack_lines_transposed(const float* src, std::int64_t line_step, int 
                              _mm256_permute2f128_ps(u0, u4, 0x31), _mm256_permute2f128_ps(u1, u5, 0x31),
                              _mm256_permute2f128_ps(u2, u6, 0x31), _mm256_permute2f128_ps(u3, u7, 0x31)};
         float* out = dst + k * W + first;
-        if (lines == 8) {
+        if constexpr (Lines == 8) {
             for (int j = 0; j < 8; ++j) _mm256_storeu_ps(out + j * W, c[j]);
-        } else {  // six lines (the AVX2 A panel): four values, then two
+        } else {  // four values, then two
             for (int j = 0; j < 8; ++j) {
                 _mm_storeu_ps(out + j * W, _mm256_castps256_ps128(c[j]));
-                _mm_storel_pi(reinterpret_cast<__m64*>(out + j * W + 4), _mm256_extractf128_ps(c[j], 1));
+                _mm_storeu_si64(out + j * W + 4, _mm_castps_si128(_mm256_extractf128_ps(c[j], 1)));
             }
         }
     }
 }
 #endif
 
+// Copies `width` (<= W) lines of kc elements into one micro-panel, interleaved so that the
+// micro-kernel reads it front to back:
+//     dst[k * W + w] = src[w * line_step + k * k_step]
+// A line is a row of A (W = MR) or a column of B (W = NR). Lines width..W-1 are filled with
+// zeros, so a tile at the edge of C is computed with zeros instead of reading past the matrix.
 template <class T, int W>
 void pack_panel(const T* src, std::int64_t line_step, std::int64_t k_step, std::int64_t width, std::int64_t kc,
                 T* dst) {
@@ -130,8 +131,10 @@ void pack_panel(const T* src, std::int64_t line_step, std::int64_t k_step, std::
     if constexpr (std::is_same_v<T, float> && (W % 8 == 0 || W == 6)) {
         if (width == W && k_step == 1 && kc >= 8) {  // lines along k: transposed in 8 x 8 blocks
             const std::int64_t kc8 = kc / 8 * 8;
-            for (int first = 0; first < W; first += 8)
-                pack_lines_transposed(src, line_step, first, std::min(8, W - first), kc8, W, dst);
+            if constexpr (W == 6)
+                pack_lines_transposed<W, 6>(src, line_step, 0, kc8, dst);
+            else
+                for (int first = 0; first < W; first += 8) pack_lines_transposed<W, 8>(src, line_step, first, kc8, dst);
             for (std::int64_t k = kc8; k < kc; ++k)
                 for (int w = 0; w < W; ++w) dst[k * W + w] = src[w * line_step + k];
             return;
@@ -157,17 +160,19 @@ void pack_panel(const T* src, std::int64_t line_step, std::int64_t k_step, std::
 // element loop: GCC could not tell that the loop's source and destination do not overlap, and
 // copied one float at a time.)
 //
-// A panel of W = 6 (AVX2's MR) is 24 or 48 bytes a line, which the copy above moves as two
-// pieces into a place far from the last; panels of 6 are instead packed one at a time, k
-// inside, each line moved as one whole 8-element copy into place right after the previous one.
-// The 2 extra elements land where the next line's copy (or the next panel's first) then goes;
-// the last panel, whose extra elements might lie past the source or the buffer, copies exactly.
+// Panels of a W that is not a multiple of 8 (6, AVX2's MR; 4, double's NR on SSE2) are instead
+// packed one at a time, k inside: each k's W values are moved as one 8-element copy, which a
+// few vector moves do, where the loop below moves 24 or 48 bytes as two pieces into a place far
+// from the last. The extra elements land in the slot of k + 1 (for the last k, the next panel's
+// first slot), written afterwards; the last panel, whose extra elements might lie past the
+// source or the buffer, copies exactly.
 // This took the (128 x 2048) @ (2048 x 128) product of a Linear layer's weight gradient from
 // about 133 to about 141 GFLOP/s on a 2-core AMD EPYC (AVX2, 2 threads).
 template <class T, int W>
 void pack_adjacent_panels(const T* src, std::int64_t k_step, std::int64_t panels, std::int64_t kc, T* dst) {
     if constexpr (W % 8 != 0) {
         constexpr int V = (W + 7) / 8 * 8;
+        static_assert(V <= 2 * W, "a panel's extra elements must lie within the next panel's");
         for (std::int64_t p = 0; p < panels; ++p) {
             const T* from = src + p * W;
             T* to = dst + p * kc * W;

@@ -224,6 +224,28 @@ TEST_CASE("Embedding padding row starts at zero and gets no gradient") {
         }
 }
 
+// embedding()'s padding_idx zeroes the padding row's gradient after the sum: every other row's
+// gradient must be exactly (bit for bit) what the lookup without padding gives.
+TEST_CASE("embedding with padding_idx gives the padding row no gradient and the others theirs, to the bit") {
+    Generator gen(6);
+    const Tensor ids = from_vector<std::int64_t>({3, 0, 3, 1, 4, 3, 0, 2}, {2, 4});
+    const Tensor start = randn({5, 3}, 0, 1, DType::Float32, gen);
+    const Tensor g = randn({2, 4, 3}, 0, 1, DType::Float32, gen);
+    const Var plain(start.clone(), true), padded(start.clone(), true);
+    const Var out_plain = embedding(plain, ids), out_padded = embedding(padded, ids, 3);
+    CHECK(out_padded.shape() == Shape{2, 4, 3});
+    CHECK(equal(out_plain.data(), out_padded.data()));  // the padding row's value is looked up as it is
+    out_plain.backward(g);
+    out_padded.backward(g);
+    for (std::int64_t row = 0; row < 5; ++row) {
+        CAPTURE(row);
+        CHECK(equal(padded.grad().select(0, row), row == 3 ? zeros({3}) : plain.grad().select(0, row)));
+    }
+    CHECK_THROWS_WITH_AS(embedding(padded, ids, 5),
+                         doctest::Contains("padding_idx 5 is out of range for weight (5, 3)"), Error);
+    CHECK_THROWS_WITH_AS(embedding(padded, ids, -2), doctest::Contains("padding_idx -2 is out of range"), Error);
+}
+
 TEST_CASE("Embedding rejects out-of-range ids naming id, position and size") {
     Embedding emb(10, 4);
     const Tensor ids = from_vector<std::int64_t>({1, 2, 3, 4, 5, 12}, {2, 3});

@@ -122,32 +122,39 @@ TEST_CASE("matmul spans several cache blocks in every dimension") {
 }
 
 TEST_CASE("matmul reads transposed, step-sliced and broadcast operands in place") {
+    // 37 x 41 x 35 has edge panels everywhere; 12 x 32 x 32 (attention's per-head size) and
+    // 48 x 264 x 33 only whole panels of A (a transposed A's last panel is packed differently),
+    // K a multiple of 8 (packing transposes 8 x 8 blocks) or not, and 264 two K blocks of 132;
+    // 6 x 5 x 16 a K too short for one block.
+    const std::int64_t shapes[][3] = {{37, 41, 35}, {12, 32, 32}, {48, 264, 33}, {6, 5, 16}};
     for (DType dtype : {DType::Float32, DType::Float64}) {
-        INFO(std::string(dtype_name(dtype)));
-        const std::int64_t M = 37, K = 41, N = 35;
-        const Tensor a = sample({M, K}, dtype, 0.3), b = sample({K, N}, dtype, 1.1);
-        // Transposes: a column-major copy of each operand.
-        const Tensor a_t = sample({K, M}, dtype, 0.3).t(), b_t = sample({N, K}, dtype, 1.1).t();
-        CHECK(a_t.stride(0) == 1);
-        // Steps in both dims, starting inside the storage.
-        const Tensor a_step = sample({2 * M + 1, 3 * K}, dtype, 0.5).slice(0, 1, 2 * M + 1, 2).slice(1, 2, 3 * K, 3);
-        const Tensor b_step = sample({3 * K, 2 * N}, dtype, 0.6).slice(0, 0, 3 * K, 3).slice(1, 1, 2 * N, 2);
-        REQUIRE(shape_of(a_step) == shape_of(a));
-        REQUIRE(shape_of(b_step) == shape_of(b));
-        // Broadcast: every row of A the same (stride 0 along M), every column of B the same.
-        const Tensor a_rows = sample({1, K}, dtype, 0.8).expand({M, K});
-        const Tensor b_cols = sample({K, 1}, dtype, 0.4).expand({K, N});
-        CHECK(a_rows.stride(0) == 0);
+        for (const auto& [M, K, N] : shapes) {
+            INFO(std::string(dtype_name(dtype)), " ", M, " x ", K, " x ", N);
+            const Tensor a = sample({M, K}, dtype, 0.3), b = sample({K, N}, dtype, 1.1);
+            // Transposes: a column-major copy of each operand.
+            const Tensor a_t = sample({K, M}, dtype, 0.3).t(), b_t = sample({N, K}, dtype, 1.1).t();
+            CHECK(a_t.stride(0) == 1);
+            // Steps in both dims, starting inside the storage.
+            const Tensor a_step =
+                sample({2 * M + 1, 3 * K}, dtype, 0.5).slice(0, 1, 2 * M + 1, 2).slice(1, 2, 3 * K, 3);
+            const Tensor b_step = sample({3 * K, 2 * N}, dtype, 0.6).slice(0, 0, 3 * K, 3).slice(1, 1, 2 * N, 2);
+            REQUIRE(shape_of(a_step) == shape_of(a));
+            REQUIRE(shape_of(b_step) == shape_of(b));
+            // Broadcast: every row of A the same (stride 0 along M), every column of B the same.
+            const Tensor a_rows = sample({1, K}, dtype, 0.8).expand({M, K});
+            const Tensor b_cols = sample({K, 1}, dtype, 0.4).expand({K, N});
+            CHECK(a_rows.stride(0) == 0);
 
-        const std::pair<Tensor, Tensor> cases[] = {{a_t, b}, {a, b_t}, {a_t, b_t}, {a_step, b_step},
-                                                   {a_rows, b}, {a, b_cols}, {a_rows, b_cols}, {a_step, b_t}};
-        int index = 0;
-        for (const auto& [x, y] : cases) {
-            INFO("case ", index++);
-            const Tensor c = matmul(x, y);
-            check_against_naive(c, x, y);
-            // Packing copies values exactly, so the layout cannot change a single bit.
-            CHECK(first_bit_difference(c, matmul(x.contiguous(), y.contiguous())) == -1);
+            const std::pair<Tensor, Tensor> cases[] = {{a_t, b}, {a, b_t}, {a_t, b_t}, {a_step, b_step},
+                                                       {a_rows, b}, {a, b_cols}, {a_rows, b_cols}, {a_step, b_t}};
+            int index = 0;
+            for (const auto& [x, y] : cases) {
+                INFO("case ", index++);
+                const Tensor c = matmul(x, y);
+                check_against_naive(c, x, y);
+                // Packing copies values exactly, so the layout cannot change a single bit.
+                CHECK(first_bit_difference(c, matmul(x.contiguous(), y.contiguous())) == -1);
+            }
         }
     }
 }

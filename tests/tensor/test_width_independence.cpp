@@ -244,6 +244,37 @@ TEST_CASE("gemm gives the same bits with the AVX2 and the AVX-512 tile shapes") 
     }
 }
 
+// B read transposed (stored (N, K)) is packed by transposing blocks in registers, lines of 16
+// (AVX2) or 32 (AVX-512) at a time: both tile shapes must give the bits of the same product with
+// B stored row-major. Not part of the recorded hash below, which predates this case.
+TEST_CASE("gemm gives the same bits with B read transposed, with the AVX2 and the AVX-512 tile shapes") {
+    const GemmCase cases[] = {{13, 37, 300, false}, {32, 32, 32, true}, {12, 64, 40, false}, {6, 16, 5, true}};
+    for (const GemmCase& g : cases) {
+        CAPTURE(g.M);
+        CAPTURE(g.N);
+        CAPTURE(g.K);
+        const auto a = values<float>(static_cast<std::size_t>(g.M * g.K), 3 + g.K);
+        const auto b = values<float>(static_cast<std::size_t>(g.K * g.N), 4 + g.N);  // (K, N) row-major
+        std::vector<float> b_t(b.size());                                            // the same B stored (N, K)
+        for (std::int64_t k = 0; k < g.K; ++k)
+            for (std::int64_t j = 0; j < g.N; ++j)
+                b_t[static_cast<std::size_t>(j * g.K + k)] = b[static_cast<std::size_t>(k * g.N + j)];
+        const std::int64_t a_row = g.transposed_a ? 1 : g.K, a_col = g.transposed_a ? g.M : 1;
+        const auto product = [&](auto tile, const std::vector<float>& b_data, std::int64_t b_row, std::int64_t b_col) {
+            using Tile = decltype(tile);
+            std::vector<float> c(static_cast<std::size_t>(g.M * g.N));
+            std::vector<float> pa(static_cast<std::size_t>(gemm_kernel::packed_a_size<Tile>(g.M, g.K)));
+            std::vector<float> pb(static_cast<std::size_t>(gemm_kernel::packed_b_size<Tile>(g.N, g.K)));
+            gemm_kernel::gemm_blocked<float, Tile>(g.M, g.N, g.K, a.data(), a_row, a_col, b_data.data(), b_row, b_col,
+                                                   c.data(), g.N, pa.data(), pb.data());
+            return c;
+        };
+        const auto reference = product(gemm_kernel::Tiles<float, 32>{}, b, g.N, 1);
+        CHECK(product(gemm_kernel::Tiles<float, 32>{}, b_t, 1, g.K) == reference);
+        CHECK(product(gemm_kernel::Tiles<float, 64>{}, b_t, 1, g.K) == reference);
+    }
+}
+
 TEST_CASE("elementwise formulas give the same bits in a loop's vectorised body as in its scalar tail") {
     // Which elements fall in the tail depends on the vector width, so a formula that the
     // compiler fuses differently in the two would make the numbers depend on the CPU.
