@@ -128,7 +128,9 @@ TEST_CASE("matmul reads transposed, step-sliced and broadcast operands in place"
     // 6 x 5 x 16 a K too short for one block.
     const std::int64_t shapes[][3] = {{37, 41, 35}, {12, 32, 32}, {48, 264, 33}, {6, 5, 16}};
     for (DType dtype : {DType::Float32, DType::Float64}) {
-        for (const auto& [M, K, N] : shapes) {
+        for (const auto& shape : shapes) {
+            // Named copies, not a structured binding: Clang 14 cannot capture those in INFO.
+            const std::int64_t M = shape[0], K = shape[1], N = shape[2];
             INFO(std::string(dtype_name(dtype)), " ", M, " x ", K, " x ", N);
             const Tensor a = sample({M, K}, dtype, 0.3), b = sample({K, N}, dtype, 1.1);
             // Transposes: a column-major copy of each operand.
