@@ -257,21 +257,32 @@ TEST_CASE("Adam and AdamW on a large parameter give the same bits with 1, 2 and 
         }
 }
 
+// a * b + c as adam.cpp's mul_add: rounded once with FMA instructions, twice without (where
+// nothing can fuse them).
+double reference_mul_add(double a, double b, double c) {
+#if defined(__FMA__)
+    return std::fma(a, b, c);
+#else
+    volatile double product = a * b;
+    return product + c;
+#endif
+}
+
 // Adam's update, element by element, with every rounding where adam.cpp's comment puts it:
-// the three fused multiply-adds as std::fma, the shrunk parameter rounded before the step is
+// the three multiply-adds as mul_add, the shrunk parameter rounded before the step is
 // subtracted (volatile keeps this file's compiler from fusing the two), and m, v and p rounded
 // to T when stored.
 template <class T>
 void reference_adam_step(T& p, T& m, T& v, double g, int t, double lr, double wd, bool decoupled) {
     const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
     if (decoupled) {
-        volatile T shrunk = static_cast<T>(p * std::fma(-lr, wd, 1.0));
+        volatile T shrunk = static_cast<T>(p * reference_mul_add(-lr, wd, 1.0));
         p = shrunk;
     } else if (wd != 0.0) {
-        g = std::fma(wd, static_cast<double>(p), g);
+        g = reference_mul_add(wd, static_cast<double>(p), g);
     }
-    m = static_cast<T>(std::fma(b1, static_cast<double>(m), (1 - b1) * g));
-    v = static_cast<T>(std::fma(b2, static_cast<double>(v), (1 - b2) * g * g));
+    m = static_cast<T>(reference_mul_add(b1, static_cast<double>(m), (1 - b1) * g));
+    v = static_cast<T>(reference_mul_add(b2, static_cast<double>(v), (1 - b2) * g * g));
     const double m_hat = m / (1 - std::pow(b1, t)), v_hat = v / (1 - std::pow(b2, t));
     p = static_cast<T>(p - lr * m_hat / (std::sqrt(v_hat) + eps));
 }
