@@ -314,6 +314,10 @@ TEST_CASE("gradcheck: index_select and embedding and gather with repeated indice
          {{4, 3}}},
         {"embedding (6, 4) with ids (2, 3), repeated",
          [](const Inputs& x) { return embedding(x[0], ids({1, 5, 1, 0, 1, 5}, {2, 3})); }, {{6, 4}}},
+        // The padding path records its own op. Its padding row gets no gradient by definition,
+        // not the derivative, so that id is left out here (test_layers.cpp checks the row).
+        {"embedding (6, 4) with padding_idx 3, an id not looked up",
+         [](const Inputs& x) { return embedding(x[0], ids({1, 5, 1, 0, 1, 5}, {2, 3}), 3); }, {{6, 4}}},
         {"gather dim 1", [](const Inputs& x) { return gather(x[0], 1, ids({3, 3, 0, 1, 2, 1}, {3, 2})); }, {{3, 4}}},
         {"gather dim 0", [](const Inputs& x) { return gather(x[0], 0, ids({2, 0, 2, 1, 1, 0, 0, 2}, {2, 4})); },
          {{3, 4}}},
